@@ -1,0 +1,161 @@
+"""The contract every recurrent cell follows, and the shared plumbing behind it.
+
+A cell knows one time step. It splits that step in two so that a layer can run it fast:
+
+- `project_input(x)`: the input's contribution for all time steps at once, one matrix product over
+  `(..., I) -> (..., G*H)` (G = number of gate blocks).
+- `step(x_proj_t, state) -> (h_t, state)`: one step of the recurrence from the projected input.
+  `state` is always a tuple of tensors (`(h,)` for RNN/GRU-like cells, `(h, c)` for LSTM-like ones).
+
+`forward(input, hx)` joins the two for one step with the signature and return type of
+`torch.nn.RNNCell`/`GRUCell` (a tensor) or `torch.nn.LSTMCell` (an `(h, c)` tuple), unbatched input included.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+from torch import Tensor, nn
+
+State = tuple[Tensor, ...]
+
+
+class RecurrentCell(nn.Module):
+    """Base class of all seqlab cells.
+
+    Subclasses set `num_gates` (G, the number of `hidden_size` blocks in `weight_ih`) and implement `step`;
+    they may override `state_sizes` (default: one state of size `hidden_size`) and `reset_parameters`.
+    Parameters follow torch's cell names: `weight_ih (G*H, I)`, `weight_hh (G*H, H)`, `bias_ih`, `bias_hh`.
+    """
+
+    num_gates: int = 1
+    gate_names: tuple[str, ...] = ()
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
+        super().__init__()
+        _check_positive_int("input_size", input_size)
+        _check_positive_int("hidden_size", hidden_size)
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        # Set to a list to have gated cells append a dict of gate activations at every step (diagnostics).
+        self.gate_recorder: list[dict[str, Tensor]] | None = None
+
+    # ----------------------------------------------------------------------------------- shapes and state
+    @property
+    def output_size(self) -> int:
+        """Size of `h_t`, the cell's output (differs from `hidden_size` for a projected LSTM)."""
+        return self.hidden_size
+
+    @property
+    def state_sizes(self) -> tuple[int, ...]:
+        """Size of each tensor in the state tuple."""
+        return (self.output_size,)
+
+    def init_state(self, batch_size: int, *, device=None, dtype=None) -> State:
+        """Zero state for `batch_size` sequences."""
+        w = self.weight_hh
+        device = w.device if device is None else device
+        dtype = w.dtype if dtype is None else dtype
+        return tuple(torch.zeros(batch_size, n, device=device, dtype=dtype) for n in self.state_sizes)
+
+    # ------------------------------------------------------------------------------------- computation
+    def project_input(self, x: Tensor) -> Tensor:
+        """Input contribution for every step at once: `(..., I) -> (..., G*H)`."""
+        if self.bias_ih is None:
+            return torch.matmul(x, self.weight_ih.t())  # (..., G*H)
+        return torch.addmm(self.bias_ih, x.reshape(-1, x.shape[-1]), self.weight_ih.t()).view(
+            *x.shape[:-1], -1
+        )  # (..., G*H)
+
+    def step(self, x_proj_t: Tensor, state: State) -> tuple[Tensor, State]:
+        """One step of the recurrence: `x_proj_t (B, G*H)`, `state` -> `(h_t (B, output_size), new state)`."""
+        raise NotImplementedError
+
+    def forward(self, input: Tensor, hx: Tensor | tuple[Tensor, ...] | None = None):
+        """One step, as `torch.nn.RNNCell/GRUCell/LSTMCell` do: returns `h` or, for two-state cells, `(h, c)`."""
+        if input.dim() not in (1, 2):
+            raise ValueError(
+                f"{type(self).__name__}: expected input to be 1-D (unbatched) or 2-D (batch, input_size), "
+                f"got {input.dim()}-D with shape {tuple(input.shape)}"
+            )
+        self._check_input_size(input)
+        unbatched = input.dim() == 1
+        if unbatched:
+            input = input.unsqueeze(0)  # (1, I)
+        if hx is None:
+            state = self.init_state(input.shape[0], device=input.device, dtype=input.dtype)
+        else:
+            state = self.state_from_hx(hx, input.shape[0], unbatched)
+        h, state = self.step(self.project_input(input), state)
+        if unbatched:
+            state = tuple(s.squeeze(0) for s in state)
+        return state[0] if len(state) == 1 else state
+
+    # --------------------------------------------------------------------------------------- plumbing
+    def state_from_hx(self, hx, batch_size: int, unbatched: bool = False) -> State:
+        """Turn a user's `hx` (tensor or tuple) into a validated state tuple of `(B, n)` tensors."""
+        parts = (hx,) if isinstance(hx, Tensor) else tuple(hx)
+        if len(parts) != len(self.state_sizes):
+            raise ValueError(
+                f"{type(self).__name__}: expected hx to hold {len(self.state_sizes)} tensor(s), got {len(parts)}"
+            )
+        state = []
+        for k, (part, n) in enumerate(zip(parts, self.state_sizes)):
+            expected = (n,) if unbatched else (batch_size, n)
+            if tuple(part.shape) != expected:
+                name = "hx" if len(parts) == 1 else f"hx[{k}]"
+                raise ValueError(
+                    f"{type(self).__name__}: expected {name} of shape {expected}, got {tuple(part.shape)}"
+                )
+            state.append(part.unsqueeze(0) if unbatched else part)
+        return tuple(state)
+
+    def _check_input_size(self, input: Tensor) -> None:
+        if input.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{type(self).__name__}: input.size(-1) must be equal to input_size. "
+                f"Expected {self.input_size}, got {input.shape[-1]}"
+            )
+
+    def _record(self, **gates: Tensor) -> None:
+        if self.gate_recorder is not None:
+            self.gate_recorder.append({k: v.detach() for k, v in gates.items()})
+
+    def _make_parameters(self) -> None:
+        """Create `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh` for `num_gates` blocks (call from __init__)."""
+        g, h, r = self.num_gates, self.hidden_size, self.state_sizes[0]
+        self.weight_ih = nn.Parameter(torch.empty(g * h, self.input_size))
+        self.weight_hh = nn.Parameter(torch.empty(g * h, r))
+        if self.bias:
+            self.bias_ih = nn.Parameter(torch.empty(g * h))
+            self.bias_hh = nn.Parameter(torch.empty(g * h))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+
+    def reset_parameters(self) -> None:
+        """torch's default: every parameter uniform in (-1/sqrt(H), 1/sqrt(H))."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound)
+
+    def replicate(self, input_size: int) -> RecurrentCell:
+        """A fresh cell with this one's configuration and a new `input_size` (for stacked/reverse layers)."""
+        clone = copy.deepcopy(self)
+        clone.input_size = input_size
+        clone.weight_ih = nn.Parameter(self.weight_ih.new_empty(self.weight_ih.shape[0], input_size))
+        clone.gate_recorder = None
+        clone.reset_parameters()
+        return clone
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        return s if self.bias else s + ", bias=False"
+
+
+def _check_positive_int(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")

@@ -1,0 +1,46 @@
+"""Elman (simple) recurrent cell.
+
+Equation (W = weight_hh, U = weight_ih)::
+
+    h_t = g(U x_t + W h_{t-1} + b),   g ∈ {tanh, relu, linear}
+
+`tanh` and `relu` match `torch.nn.RNNCell`; `linear` (g = identity) is the worked BPTT example of the notes.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from seqlab.cells.base import RecurrentCell, State
+
+NONLINEARITIES = ("tanh", "relu", "linear")
+
+
+class ElmanCell(RecurrentCell):
+    """Elman RNN cell, numerically identical to `torch.nn.RNNCell` for `tanh` and `relu`."""
+
+    num_gates = 1
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh") -> None:
+        super().__init__(input_size, hidden_size, bias)
+        if nonlinearity not in NONLINEARITIES:
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from {', '.join(NONLINEARITIES)}.")
+        self.nonlinearity = nonlinearity
+        self._make_parameters()
+        self.reset_parameters()
+
+    def step(self, x_proj_t: Tensor, state: State) -> tuple[Tensor, State]:
+        (h,) = state  # (B, H)
+        pre = x_proj_t if self.bias_hh is None else x_proj_t + self.bias_hh
+        pre = torch.addmm(pre, h, self.weight_hh.t())  # (B, H)
+        if self.nonlinearity == "tanh":
+            h = pre.tanh()
+        elif self.nonlinearity == "relu":
+            h = pre.relu()
+        else:
+            h = pre
+        return h, (h,)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", nonlinearity={self.nonlinearity!r}"
