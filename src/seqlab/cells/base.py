@@ -14,10 +14,11 @@ A cell knows one time step. It splits that step in two so that a layer can run i
 from __future__ import annotations
 
 import copy
-import math
 
 import torch
 from torch import Tensor, nn
+
+from seqlab.cells import init
 
 State = tuple[Tensor, ...]
 
@@ -28,18 +29,26 @@ class RecurrentCell(nn.Module):
     Subclasses set `num_gates` (G, the number of `hidden_size` blocks in `weight_ih`) and implement `step`;
     they may override `state_sizes` (default: one state of size `hidden_size`) and `reset_parameters`.
     Parameters follow torch's cell names: `weight_ih (G*H, I)`, `weight_hh (G*H, H)`, `bias_ih`, `bias_hh`.
+    `gate_names` names the G blocks of `weight_ih`/`weight_hh` in order (empty for a single plain block).
+
+    `recurrent_init` ("uniform", "orthogonal" or "identity") chooses how `reset_parameters` sets each
+    `H×H` block of `weight_hh` (see `seqlab.cells.init`).
     """
 
     num_gates: int = 1
     gate_names: tuple[str, ...] = ()
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, *, recurrent_init: str = "uniform"
+    ) -> None:
         super().__init__()
         _check_positive_int("input_size", input_size)
         _check_positive_int("hidden_size", hidden_size)
+        init.check_recurrent_init(recurrent_init)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
+        self.recurrent_init = recurrent_init
         # Set to a list to have gated cells append a dict of gate activations at every step (diagnostics).
         self.gate_recorder: list[dict[str, Tensor]] | None = None
 
@@ -75,7 +84,7 @@ class RecurrentCell(nn.Module):
         raise NotImplementedError
 
     def forward(self, input: Tensor, hx: Tensor | tuple[Tensor, ...] | None = None):
-        """One step, as `torch.nn.RNNCell/GRUCell/LSTMCell` do: returns `h` or, for two-state cells, `(h, c)`."""
+        """One step, as `torch.nn.RNNCell/GRUCell/LSTMCell` do: returns `h` or the state `(h, c, ...)`."""
         if input.dim() not in (1, 2):
             raise ValueError(
                 f"{type(self).__name__}: expected input to be 1-D (unbatched) or 2-D (batch, input_size), "
@@ -100,10 +109,11 @@ class RecurrentCell(nn.Module):
         parts = (hx,) if isinstance(hx, Tensor) else tuple(hx)
         if len(parts) != len(self.state_sizes):
             raise ValueError(
-                f"{type(self).__name__}: expected hx to hold {len(self.state_sizes)} tensor(s), got {len(parts)}"
+                f"{type(self).__name__}: expected hx to hold {len(self.state_sizes)} tensor(s), "
+                f"got {len(parts)}"
             )
         state = []
-        for k, (part, n) in enumerate(zip(parts, self.state_sizes)):
+        for k, (part, n) in enumerate(zip(parts, self.state_sizes, strict=True)):
             expected = (n,) if unbatched else (batch_size, n)
             if tuple(part.shape) != expected:
                 name = "hx" if len(parts) == 1 else f"hx[{k}]"
@@ -125,7 +135,7 @@ class RecurrentCell(nn.Module):
             self.gate_recorder.append({k: v.detach() for k, v in gates.items()})
 
     def _make_parameters(self) -> None:
-        """Create `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh` for `num_gates` blocks (call from __init__)."""
+        """Create `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh` for `num_gates` blocks (from __init__)."""
         g, h, r = self.num_gates, self.hidden_size, self.state_sizes[0]
         self.weight_ih = nn.Parameter(torch.empty(g * h, self.input_size))
         self.weight_hh = nn.Parameter(torch.empty(g * h, r))
@@ -137,10 +147,22 @@ class RecurrentCell(nn.Module):
             self.register_parameter("bias_hh", None)
 
     def reset_parameters(self) -> None:
-        """torch's default: every parameter uniform in (-1/sqrt(H), 1/sqrt(H))."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            nn.init.uniform_(p, -bound, bound)
+        """torch's default (every parameter uniform in (-1/sqrt(H), 1/sqrt(H))), then `recurrent_init`.
+
+        Subclasses with extra parameters call this first and then set theirs.
+        """
+        init.uniform_(self.parameters(), self.hidden_size)
+        init.recurrent_init_(self.weight_hh, self.hidden_size, self.recurrent_init)
+        if self.recurrent_init == "identity" and self.bias:  # IRNN: W = I and b = 0
+            with torch.no_grad():
+                self.bias_ih.zero_()
+                self.bias_hh.zero_()
+
+    def gate_index(self, name: str) -> int:
+        """Position of gate block `name` in `weight_ih`/`weight_hh` (ValueError if this cell has none)."""
+        if name not in self.gate_names:
+            raise ValueError(f"{type(self).__name__} has no {name!r} gate; its gates are {self.gate_names}")
+        return self.gate_names.index(name)
 
     def replicate(self, input_size: int) -> RecurrentCell:
         """A fresh cell with this one's configuration and a new `input_size` (for stacked/reverse layers)."""
@@ -153,7 +175,11 @@ class RecurrentCell(nn.Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
-        return s if self.bias else s + ", bias=False"
+        if not self.bias:
+            s += ", bias=False"
+        if self.recurrent_init != "uniform":
+            s += f", recurrent_init={self.recurrent_init!r}"
+        return s
 
 
 def _check_positive_int(name: str, value) -> None:

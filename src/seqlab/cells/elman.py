@@ -5,6 +5,8 @@ Equation (W = weight_hh, U = weight_ih)::
     h_t = g(U x_t + W h_{t-1} + b),   g ∈ {tanh, relu, linear}
 
 `tanh` and `relu` match `torch.nn.RNNCell`; `linear` (g = identity) is the worked BPTT example of the notes.
+`recurrent_init="identity"` with `relu` is the IRNN of Le et al. 2015 (W = I, b = 0); "orthogonal" sets W
+to an orthogonal matrix (see `seqlab.cells.init`).
 """
 
 from __future__ import annotations
@@ -22,10 +24,19 @@ class ElmanCell(RecurrentCell):
 
     num_gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh") -> None:
-        super().__init__(input_size, hidden_size, bias)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        *,
+        recurrent_init: str = "uniform",
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, recurrent_init=recurrent_init)
         if nonlinearity not in NONLINEARITIES:
-            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from {', '.join(NONLINEARITIES)}.")
+            allowed = ", ".join(repr(name) for name in NONLINEARITIES)
+            raise ValueError(f"nonlinearity must be one of {allowed}, got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
         self._make_parameters()
         self.reset_parameters()

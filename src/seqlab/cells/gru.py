@@ -1,13 +1,16 @@
-"""Gated recurrent unit (Cho et al. 2014).
+"""Gated recurrent unit (Cho et al. 2014), in torch's form (default) and the textbook form.
 
-Equations (gate order r, z, n as in `torch.nn.GRUCell`; W = weight_hh, U = weight_ih)::
+Equations (gate order r, z, n as in `torch.nn.GRUCell`; W = weight_hh, U = weight_ih, b = b_ih + b_hh)::
 
-    r_t = σ(U_r x_t + W_r h_{t-1} + b_r)                 reset gate
-    z_t = σ(U_z x_t + W_z h_{t-1} + b_z)                 update gate
-    n_t = tanh(U_n x_t + b_in + r_t ⊙ (W_n h_{t-1} + b_hn))   candidate h̃_t (torch's form, the default)
+    r_t = σ(U_r x_t + W_r h_{t-1} + b_r)                          reset gate
+    z_t = σ(U_z x_t + W_z h_{t-1} + b_z)                          update gate
+    n_t = tanh(U_n x_t + b_in + r_t ⊙ (W_n h_{t-1} + b_hn))        candidate h̃_t, reset_after=True (torch)
+    n_t = tanh(U_n x_t + W_n (r_t ⊙ h_{t-1}) + b_in + b_hn)        candidate h̃_t, reset_after=False (textbook)
     h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1}
 
-torch's z weights the *old* state; the lecture notes' z weights the candidate. Both are the same family (z ↔ 1 − z).
+`reset_after=False` is the form of the lecture notes and of Cho et al. (the reset gate scales h_{t-1} before
+W_n); `TextbookGRUCell` (registered as "gru_textbook") is a GRUCell with that default. Both keep torch's z
+convention: torch's z weights the *old* state, the notes' z weights the candidate (same family, z ↔ 1 − z).
 """
 
 from __future__ import annotations
@@ -19,17 +22,34 @@ from seqlab.cells.base import RecurrentCell, State
 
 
 class GRUCell(RecurrentCell):
-    """GRU cell, numerically identical to `torch.nn.GRUCell` (and to one layer of `torch.nn.GRU`)."""
+    """GRU cell, numerically identical to `torch.nn.GRUCell` (and to one layer of `torch.nn.GRU`).
+
+    Args:
+        input_size, hidden_size, bias: as in torch.
+        reset_after: True (torch's form) applies r_t after W_n; False applies it to h_{t-1} before W_n.
+        recurrent_init: "uniform" (torch's), "orthogonal" or "identity", per H×H block of `weight_hh`.
+    """
 
     num_gates = 3
     gate_names = ("reset", "update", "candidate")
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
-        super().__init__(input_size, hidden_size, bias)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        *,
+        reset_after: bool = True,
+        recurrent_init: str = "uniform",
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, recurrent_init=recurrent_init)
+        self.reset_after = reset_after
         self._make_parameters()
         self.reset_parameters()
 
     def step(self, x_proj_t: Tensor, state: State) -> tuple[Tensor, State]:
+        if not self.reset_after:
+            return self._step_reset_before(x_proj_t, state)
         (h,) = state  # (B, H)
         if self.bias_hh is None:
             h_proj = h @ self.weight_hh.t()  # (B, 3H)
@@ -43,3 +63,37 @@ class GRUCell(RecurrentCell):
         h = n + z * (h - n)  # (1 − z) ⊙ n + z ⊙ h_{t-1}, (B, H)
         self._record(reset=r, update=z, candidate=n)
         return h, (h,)
+
+    def _step_reset_before(self, x_proj_t: Tensor, state: State) -> tuple[Tensor, State]:
+        """The textbook step: the reset gate multiplies h_{t-1} before the candidate's recurrent matrix."""
+        (h,) = state  # (B, H)
+        size = self.hidden_size
+        weight_rz, weight_n = self.weight_hh.split([2 * size, size])  # (2H, H), (H, H)
+        pre = x_proj_t if self.bias_hh is None else x_proj_t + self.bias_hh  # (B, 3H)
+        pre_rz, pre_n = pre.split([2 * size, size], dim=1)  # (B, 2H), (B, H)
+        r, z = torch.addmm(pre_rz, h, weight_rz.t()).sigmoid().chunk(2, dim=1)  # 2 x (B, H)
+        n = torch.addmm(pre_n, r * h, weight_n.t()).tanh()  # (B, H)
+        h = n + z * (h - n)  # (1 − z) ⊙ n + z ⊙ h_{t-1}, (B, H)
+        self._record(reset=r, update=z, candidate=n)
+        return h, (h,)
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        return s if self.reset_after else s + ", reset_after=False"
+
+
+class TextbookGRUCell(GRUCell):
+    """GRU of the lecture notes and Cho et al.: `GRUCell` with `reset_after=False` by default."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        *,
+        reset_after: bool = False,
+        recurrent_init: str = "uniform",
+    ) -> None:
+        super().__init__(
+            input_size, hidden_size, bias, reset_after=reset_after, recurrent_init=recurrent_init
+        )

@@ -8,39 +8,82 @@ Equations (gate order i, f, g, o as in `torch.nn.LSTMCell`; W = weight_hh, U = w
     o_t = σ(U_o x_t + W_o h_{t-1} + b_o)          output gate
     c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
     h_t = o_t ⊙ tanh(c_t)                          (then h_t = W_hr h_t with `proj_size` > 0)
+
+`forget_bias` starts the forget gate's bias at a value (1.0 is Jozefowicz et al. 2015's advice), and
+`recurrent_init` sets each block of W (see `seqlab.cells.init`). The keyword-only options of Greff et al.
+2016 (peepholes, CIFG, gate ablations, full gate recurrence) and their equations are in `lstm_variants.py`;
+`PeepholeLSTMCell` ("peephole_lstm") and `CIFGLSTMCell` ("cifg_lstm") are LSTMCells with one of them on.
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor, nn
 
+from seqlab.cells import init
 from seqlab.cells.base import RecurrentCell, State
+from seqlab.cells.lstm_variants import LSTMVariantsMixin
 
 
-class LSTMCell(RecurrentCell):
+class LSTMCell(LSTMVariantsMixin, RecurrentCell):
     """LSTM cell, numerically identical to `torch.nn.LSTMCell` (and to one layer of `torch.nn.LSTM`).
 
     Args:
         input_size, hidden_size, bias: as in torch.
         proj_size: if > 0, `h_t` is projected to this size by `weight_hr (P, H)`, as `torch.nn.LSTM` does.
+        forget_bias: if given, the forget gate's total bias starts at this value (needs `bias=True`).
+        recurrent_init: "uniform" (torch's), "orthogonal" or "identity", per H×P block of `weight_hh`.
+        peephole, coupled, no_input_gate, no_forget_gate, no_output_gate, no_input_activation,
+        no_output_activation, full_gate_recurrence: Greff et al.'s variants, see `lstm_variants.py`.
+            With all of them off the cell runs torch's equations with no extra work per step.
     """
 
     num_gates = 4
     gate_names = ("input", "forget", "cell", "output")
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, *, proj_size: int = 0) -> None:
-        super().__init__(input_size, hidden_size, bias)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        *,
+        proj_size: int = 0,
+        forget_bias: float | None = None,
+        recurrent_init: str = "uniform",
+        peephole: bool = False,
+        coupled: bool = False,
+        no_input_gate: bool = False,
+        no_forget_gate: bool = False,
+        no_output_gate: bool = False,
+        no_input_activation: bool = False,
+        no_output_activation: bool = False,
+        full_gate_recurrence: bool = False,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, recurrent_init=recurrent_init)
         if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
             raise ValueError(f"proj_size must be a non-negative integer, got {proj_size!r}")
         if proj_size >= hidden_size:
-            raise ValueError(f"proj_size has to be smaller than hidden_size, got {proj_size} >= {hidden_size}")
+            raise ValueError(
+                f"proj_size has to be smaller than hidden_size, got {proj_size} >= {hidden_size}"
+            )
+        if forget_bias is not None and not bias:
+            raise ValueError(f"forget_bias needs bias=True, got forget_bias={forget_bias!r} with bias=False")
         self.proj_size = proj_size
+        self.forget_bias = forget_bias
+        self._configure_variants(
+            peephole=peephole,
+            coupled=coupled,
+            no_input_gate=no_input_gate,
+            no_forget_gate=no_forget_gate,
+            no_output_gate=no_output_gate,
+            no_input_activation=no_input_activation,
+            no_output_activation=no_output_activation,
+            full_gate_recurrence=full_gate_recurrence,
+        )
         self._make_parameters()
         if proj_size:
             self.weight_hr = nn.Parameter(torch.empty(proj_size, hidden_size))
+        self._make_variant_parameters()
         self.reset_parameters()
 
     @property
@@ -49,14 +92,18 @@ class LSTMCell(RecurrentCell):
 
     @property
     def state_sizes(self) -> tuple[int, ...]:
-        return (self.output_size, self.hidden_size)
+        return (self.output_size, self.hidden_size, *self._variant_state_sizes())
 
     def reset_parameters(self) -> None:
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            nn.init.uniform_(p, -bound, bound)
+        super().reset_parameters()
+        if self.forget_bias is not None:
+            forget = self.gate_index("forget")
+            init.gate_bias_(self.bias_ih, self.bias_hh, forget, self.hidden_size, self.forget_bias)
+        self._reset_variant_parameters()
 
     def step(self, x_proj_t: Tensor, state: State) -> tuple[Tensor, State]:
+        if self.is_variant:
+            return self._variant_step(x_proj_t, state)
         h, c = state  # (B, P or H), (B, H)
         if self.bias_hh is None:
             gates = torch.addmm(x_proj_t, h, self.weight_hh.t())  # (B, 4H)
@@ -73,4 +120,26 @@ class LSTMCell(RecurrentCell):
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
-        return s + f", proj_size={self.proj_size}" if self.proj_size else s
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
+        if self.forget_bias is not None:
+            s += f", forget_bias={self.forget_bias}"
+        return s + self._variant_repr()
+
+
+class PeepholeLSTMCell(LSTMCell):
+    """Peephole LSTM (Gers & Schmidhuber 2000): `LSTMCell` with `peephole=True` by default."""
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, *, peephole: bool = True, **options
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, peephole=peephole, **options)
+
+
+class CIFGLSTMCell(LSTMCell):
+    """Coupled input-forget gate LSTM (CIFG, i = 1 − f): `LSTMCell` with `coupled=True` by default."""
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, *, coupled: bool = True, **options
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, coupled=coupled, **options)

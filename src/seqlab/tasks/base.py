@@ -1,4 +1,5 @@
-"""What every seqlab task shares: the recurrent-module spec, the optimizer and the LR schedule.
+"""What every seqlab task shares: the recurrent-module spec, the optimizer, the LR schedule and the
+gradient-norm log (`train/grad_norm`, the total 2-norm before clipping).
 
 A task is a LightningModule that knows a loss and what it predicts. It never knows which cell it runs:
 it receives `rnn`, a plain dict of `seqlab.nn.make_recurrent` arguments (the `cell=` config, minus the input
@@ -40,16 +41,23 @@ class SequenceTask(L.LightningModule):
         self.rnn_spec = dict(rnn)
 
     def build_rnn(self, input_size: int) -> nn.Module:
-        """The recurrent module of this task's `rnn` spec, batch-first, for inputs of `input_size` features."""
+        """The module of this task's `rnn` spec, batch-first, for inputs of `input_size` features."""
         from seqlab.nn import make_recurrent
 
         return make_recurrent(input_size=input_size, batch_first=True, **self.rnn_spec)
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """Log the total gradient 2-norm (before the Trainer's `gradient_clip_val` clips it)."""
+        norms = [p.grad.detach().norm() for p in self.parameters() if p.grad is not None]
+        if norms:
+            self.log("train/grad_norm", torch.stack(norms).norm(), on_step=True, on_epoch=False)
 
     def configure_optimizers(self):
         hp = self.hparams
         opt = OPTIMIZERS[hp.optimizer](self.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
         if hp.lr_schedule == "cosine":
-            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, self.trainer.estimated_stepping_batches))
+            total_steps = max(1, self.trainer.estimated_stepping_batches)
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps)
             return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
         if hp.lr_schedule == "plateau":
             sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=2)

@@ -1,0 +1,201 @@
+"""Benchmark every seqlab.nn module against the matching torch.nn module, in the same run.
+
+For each configuration a reference module (torch.nn, or for dilation the same seqlab layer undilated) and the
+seqlab modules under test are timed on the same input: forward (with autograd recording, as in training) and
+forward + backward, each the median of `--repeats` runs after one warm-up forward + backward. Memory: on
+CUDA the peak of `torch.cuda.max_memory_allocated` during forward + backward; on CPU (no allocator statistics)
+the bytes of the tensors autograd saves for backward (distinct storages), which is what a layer adds to the
+peak in training.
+
+    python scripts/bench.py                 # full CPU run, 2 threads
+    python scripts/bench.py --device cuda   # on a GPU
+    python scripts/bench.py --quick         # tiny sizes, one repeat (a smoke test)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+import seqlab.nn as snn
+from seqlab.cells import make_cell
+
+
+@dataclass
+class Shape:
+    batch: int
+    steps: int
+    input_size: int
+    hidden_size: int
+
+    def __str__(self) -> str:
+        return f"B{self.batch} T{self.steps} {self.input_size}/{self.hidden_size}"
+
+
+@dataclass
+class Case:
+    """One configuration: a reference module and the seqlab modules compared with it."""
+
+    name: str
+    shape: Shape
+    reference: tuple[str, Callable[[], nn.Module]]
+    candidates: list[tuple[str, Callable[[], nn.Module]]]
+
+
+def torch_family_cases(shape: Shape, families, layers, bidirectional: bool = False) -> list[Case]:
+    cases = []
+    for family in families:
+        for num_layers in layers:
+            ours, ref = getattr(snn, family), getattr(nn, family)
+            args = (shape.input_size, shape.hidden_size, num_layers)
+            kw = {"batch_first": True, "bidirectional": bidirectional}
+            name = f"{family} L{num_layers}" + (" bi" if bidirectional else "")
+            cases.append(Case(name, shape, (f"torch.nn.{family}", lambda r=ref, a=args, k=kw: r(*a, **k)), [
+                ("seqlab custom", lambda o=ours, a=args, k=kw: o(*a, backend="custom", **k)),
+                ("seqlab auto", lambda o=ours, a=args, k=kw: o(*a, backend="auto", **k)),
+            ]))
+    return cases
+
+
+def variant_cases(shape: Shape) -> list[Case]:
+    i, h = shape.input_size, shape.hidden_size
+    torch_lstm = ("torch.nn.LSTM", lambda: nn.LSTM(i, h, batch_first=True))
+    return [
+        Case("peephole LSTM L1", shape, torch_lstm,
+             [("seqlab LSTM(peephole)", lambda: snn.LSTM(i, h, batch_first=True, peephole=True))]),
+        Case("CIFG LSTM L1", shape, torch_lstm,
+             [("seqlab LSTM(coupled)", lambda: snn.LSTM(i, h, batch_first=True, coupled=True))]),
+        Case("MGU L1", shape, ("torch.nn.GRU", lambda: nn.GRU(i, h, batch_first=True)),
+             [("seqlab Recurrent(mgu)", lambda: snn.Recurrent(make_cell("mgu", i, h), batch_first=True))]),
+        Case("dilated LSTM L1 d=4", shape,
+             ("seqlab LSTM custom d=1", lambda: snn.LSTM(i, h, batch_first=True, backend="custom")),
+             [("seqlab LSTM d=4", lambda: snn.LSTM(i, h, batch_first=True, dilations=4))]),
+        Case("dilated GRU L2 d=1,2", shape,
+             ("seqlab GRU custom d=1", lambda: snn.GRU(i, h, 2, batch_first=True, backend="custom")),
+             [("seqlab GRU d=1,2", lambda: snn.GRU(i, h, 2, batch_first=True, dilations=[1, 2]))]),
+    ]
+
+
+def all_cases(big: Shape, small: Shape) -> list[Case]:
+    families = ("LSTM", "GRU", "RNN")
+    return (torch_family_cases(big, families, (1, 2))
+            + torch_family_cases(big, ("LSTM",), (2,), bidirectional=True)
+            + variant_cases(big)
+            + torch_family_cases(small, families, (1,)))
+
+
+# ---------------------------------------------------------------------------------------------- measuring
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def forward_backward(module: nn.Module, x: torch.Tensor, backward: bool) -> None:
+    output, states = module(x)
+    if backward:
+        states = states if isinstance(states, tuple) else (states,)
+        (output.sum() + sum(s.sum() for s in states)).backward()
+
+
+def timed(fn: Callable[[], None], device: torch.device) -> float:
+    """Wall time of one call of `fn`, in ms."""
+    synchronize(device)
+    start = time.perf_counter()
+    fn()
+    synchronize(device)
+    return (time.perf_counter() - start) * 1e3
+
+
+def memory_mib(module: nn.Module, x: torch.Tensor, device: torch.device) -> float:
+    """CUDA: peak allocated during forward + backward, above what was allocated before. CPU: saved bytes."""
+    if device.type == "cuda":
+        synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        base = torch.cuda.memory_allocated(device)
+        forward_backward(module, x, backward=True)
+        synchronize(device)
+        return (torch.cuda.max_memory_allocated(device) - base) / 2**20
+    storages: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        storage = t.untyped_storage()
+        storages[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        module(x)
+    return sum(storages.values()) / 2**20
+
+
+def measure(make: Callable[[], nn.Module], shape: Shape, device: torch.device, repeats: int) -> dict:
+    torch.manual_seed(0)
+    module = make().to(device)
+    x = torch.randn(shape.batch, shape.steps, shape.input_size, device=device, requires_grad=True)
+
+    def run(backward: bool) -> Callable[[], None]:
+        def fn() -> None:
+            module.zero_grad(set_to_none=True)
+            x.grad = None
+            forward_backward(module, x, backward)
+        return fn
+
+    run(True)()  # warm-up
+    fwd = [timed(run(False), device) for _ in range(repeats)]
+    fwdbwd = [timed(run(True), device) for _ in range(repeats)]
+    memory = memory_mib(module, x, device)
+    return {"fwd": statistics.median(fwd), "fwdbwd": statistics.median(fwdbwd), "mem": memory}
+
+
+# ---------------------------------------------------------------------------------------------- report
+HEADER = ("configuration", "shape", "module", "fwd ms", "fwd+bwd ms", "mem MiB", "fwd x", "fwd+bwd x")
+WIDTHS = (20, 17, 22, 9, 11, 8, 6, 10)
+
+
+def format_row(row: tuple) -> str:
+    """One table line: text columns left-aligned, numbers right-aligned (printed as soon as measured)."""
+    pairs = enumerate(zip(row, WIDTHS, strict=True))
+    return "  ".join(str(c).ljust(w) if k < 3 else str(c).rjust(w) for k, (c, w) in pairs)
+
+
+def run_cases(cases: list[Case], device: torch.device, repeats: int) -> None:
+    print(format_row(HEADER))
+    print(format_row(tuple("-" * w for w in WIDTHS)), flush=True)
+    for case in cases:
+        ref_name, ref_make = case.reference
+        ref = measure(ref_make, case.shape, device, repeats)
+        for label, result in [(ref_name, ref)] + [(name, None) for name, _ in case.candidates]:
+            result = result or measure(dict(case.candidates)[label], case.shape, device, repeats)
+            ratios = (f"{result['fwd'] / ref['fwd']:.2f}", f"{result['fwdbwd'] / ref['fwdbwd']:.2f}")
+            print(format_row((case.name, str(case.shape), label, f"{result['fwd']:.1f}",
+                              f"{result['fwdbwd']:.1f}", f"{result['mem']:.1f}", *ratios)), flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (CPU)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement (median)")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and one repeat (smoke test)")
+    args = parser.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: torch.cuda.is_available() is False")
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    if args.quick:
+        big, small, repeats = Shape(4, 8, 16, 16), Shape(2, 5, 8, 8), 1
+    else:
+        big, small, repeats = Shape(64, 100, 512, 512), Shape(8, 50, 64, 64), args.repeats
+    memory = "peak allocated (CUDA)" if device.type == "cuda" else "saved for backward (CPU)"
+    print(f"seqlab.nn vs torch.nn on {device} ({args.threads} threads), median of {repeats}; "
+          f"mem = {memory}; x = ratio to the reference (first row of each configuration)", flush=True)
+    run_cases(all_cases(big, small), device, repeats)
+
+
+if __name__ == "__main__":
+    main()

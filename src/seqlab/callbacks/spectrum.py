@@ -1,0 +1,51 @@
+"""`RecurrentSpectrum`: the spectral radius of every recurrent weight block, per layer.
+
+The recurrent Jacobian of a step is (a diagonal of derivatives times) a block of `weight_hh`, so the largest
+|eigenvalue| of each square `(H, H)` block tells whether signals through it tend to shrink (< 1) or grow
+(> 1) over time. Logged as `spectral_radius/layer{k}/{block}` (`layer{k}_reverse` for the backward
+direction; blocks are the cell's `gate_names`, or `hh` for a one-block cell). Non-square blocks (an LSTM
+with `proj_size`) have no eigenvalues and are skipped.
+"""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+from torch import Tensor
+
+from seqlab.callbacks.discovery import find_recurrent_scopes, scope_prefix
+from seqlab.callbacks.fixed_batch import check_interval
+from seqlab.callbacks.sinks import log_scalars
+
+
+def spectral_radius(matrix: Tensor) -> float:
+    """max |λ| of a square matrix (computed in float64 on the CPU)."""
+    return torch.linalg.eigvals(matrix.detach().double().cpu()).abs().max().item()
+
+
+def recurrent_blocks(weight_hh: Tensor, block_names: tuple[str, ...]) -> dict[str, Tensor]:
+    """`weight_hh (G*H, R)` -> `{name: (H, R)}`, one block per gate, in the cell's gate order."""
+    names = block_names or ("hh",)
+    return dict(zip(names, weight_hh.chunk(len(names), dim=0), strict=True))
+
+
+class RecurrentSpectrum(L.Callback):
+    """Logs the spectral radius of each recurrent weight block at the end of every `every_n_epochs` epochs."""
+
+    def __init__(self, every_n_epochs: int = 1) -> None:
+        self.every_n_epochs = check_interval("every_n_epochs", every_n_epochs)
+        self.radii: dict[str, float] = {}  # metric name -> value, the latest
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if (trainer.current_epoch + 1) % self.every_n_epochs:
+            return
+        scopes = find_recurrent_scopes(pl_module)
+        self.radii = {}
+        for scope in scopes:
+            for placed in scope.cells:
+                cell = placed.cell
+                for block, matrix in recurrent_blocks(cell.weight_hh, cell.gate_names).items():
+                    if matrix.shape[0] == matrix.shape[1]:
+                        name = f"spectral_radius/{scope_prefix(scope, scopes)}{placed.label}/{block}"
+                        self.radii[name] = spectral_radius(matrix)
+        log_scalars(trainer, self.radii)

@@ -1,0 +1,56 @@
+"""`seqlab-generate` (`python generate.py ckpt_path=...`): text sampled from a trained character LM.
+
+    python generate.py ckpt_path=<run>/checkpoints/last.ckpt prompt="ROMEO:" length=500 temperature=0.8
+
+The prompt's characters that the model's vocabulary lacks are read as its unknown token. The text (the
+prompt included) goes to stdout; `seed=<int>` makes it reproducible.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import hydra
+import torch
+from omegaconf import DictConfig
+
+from seqlab.cli.checkpoints import load_task
+from seqlab.cli.choices import CONFIG_DIR, check_group_choices
+from seqlab.cli.errors import exit_on_error
+
+PROG = "seqlab-generate"
+
+
+def pick_device(accelerator: str) -> torch.device:
+    """The torch device for a Lightning accelerator name (auto: CUDA when present)."""
+    if accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available()):
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def generate(cfg: DictConfig) -> str:
+    """Sample `cfg.length` characters after `cfg.prompt` from the checkpoint's model."""
+    device = pick_device(cfg.device.accelerator)
+    model, stored = load_task(cfg.ckpt_path, map_location=device)
+    if not hasattr(model, "generate"):
+        raise ValueError(f"ckpt_path={cfg.ckpt_path}: its task ({stored['task']['_target_']}) does not "
+                         "generate text; train a task=charlm model")
+    return model.generate(str(cfg.prompt), cfg.length, cfg.temperature, cfg.top_k, cfg.seed)
+
+
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="generate")
+@exit_on_error(PROG)
+def hydra_main(cfg: DictConfig) -> str:
+    text = generate(cfg)
+    print(text)
+    return text
+
+
+def main() -> None:
+    """Console-script entry point."""
+    check_group_choices(sys.argv[1:], PROG)
+    hydra_main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""A LightningDataModule over train/val/test lists of examples held in memory.
+
+Small datasets (synthetic problems, JapaneseVowels, CMUdict) fit in memory. Subclasses implement
+`build_splits()` (called once by `setup`) and `model_kwargs()`; this base gives them the dataloaders, the
+collation of `seqlab.data.padding` and argument checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+import lightning as L
+from torch.utils.data import DataLoader
+
+from seqlab.data.padding import collate_padded
+
+Example = dict[str, Any]
+
+
+class InMemoryDataModule(L.LightningDataModule):
+    """Base datamodule.
+
+    Args:
+        batch_size: examples per batch.
+        num_workers: DataLoader worker processes (0 loads in the main process).
+        sequence_keys: example keys holding a time axis, padded by the collate function.
+        padding_values: padding value per sequence key (default 0).
+    """
+
+    def __init__(
+        self,
+        batch_size: int = 32,
+        num_workers: int = 0,
+        sequence_keys: Sequence[str] = ("inputs",),
+        padding_values: dict[str, float] | None = None,
+    ) -> None:
+        super().__init__()
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(f"num_workers must be a non-negative integer, got {num_workers!r}")
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.collate_fn = partial(
+            collate_padded, sequence_keys=tuple(sequence_keys), padding_values=dict(padding_values or {})
+        )
+        self.splits: dict[str, list[Example]] | None = None
+
+    def build_splits(self) -> dict[str, list[Example]]:
+        """The examples of each split: a dict with keys `train`, `val` and `test`."""
+        raise NotImplementedError
+
+    def model_kwargs(self) -> dict[str, Any]:
+        """What the task needs to know about the data (sizes, vocabularies), valid after `setup`."""
+        raise NotImplementedError
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.splits is None:
+            self.splits = self.build_splits()
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        if self.splits is None:
+            raise RuntimeError(
+                f"{type(self).__name__}: call setup() before asking for the {split} dataloader"
+            )
+        return DataLoader(
+            self.splits[split],
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            collate_fn=self.collate_fn,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)

@@ -1,0 +1,141 @@
+"""What every seqlab layer shares: constructor checks, stacking, bidirectional runs, dropout and `forward`.
+
+A subclass says where its cells come from (`_layer_cells`) and may replace the seqlab time loop with another
+backend (`_run`); everything a user sees (argument checks, input forms, `hx`, return values) lives here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from seqlab.cells.base import RecurrentCell, State
+from seqlab.nn.inputs import SequenceBatch, format_output, parse_hx, to_sequence_batch
+from seqlab.nn.time_loop import run_direction
+
+
+def check_layer_args(num_layers, dropout, bidirectional, dilations) -> list[int]:
+    """Validate the stacking arguments torch checks, plus `dilations`; returns one dilation per layer."""
+    if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
+        raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
+        raise ValueError(
+            f"dropout should be a number in range [0, 1] representing the probability of an element being "
+            f"zeroed, got {dropout!r}"
+        )
+    if dropout > 0 and num_layers == 1:
+        warnings.warn(
+            f"dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects "
+            f"num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
+            stacklevel=3,
+        )
+    if not isinstance(bidirectional, bool):
+        raise TypeError(f"bidirectional must be a bool, got {type(bidirectional).__name__}")
+    if dilations is None:
+        return [1] * num_layers
+    try:
+        per_layer = [dilations] * num_layers if isinstance(dilations, int) else list(dilations)
+    except TypeError:
+        per_layer = []
+    if len(per_layer) != num_layers:
+        raise ValueError(f"dilations must be an int or one int per layer ({num_layers}), got {dilations!r}")
+    for d in per_layer:
+        if isinstance(d, bool) or not isinstance(d, int) or d < 1:
+            raise ValueError(f"dilations must be integers >= 1, got {dilations!r}")
+    return per_layer
+
+
+class RecurrentBase(nn.Module):
+    """A stack of `num_layers` layers, each one cell per direction, run over time.
+
+    Attributes set here: `input_size`, `hidden_size`, `num_layers`, `num_directions`, `batch_first`,
+    `dropout`, `dilations` (one int per layer) and `output_recorder`: set it to a list and every layer appends
+    its full output `(B, T, D*H_out)` (not detached, part of the graph) so diagnostics can `retain_grad()` it.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool,
+                 dilations, dropout: float, batch_first: bool) -> None:
+        super().__init__()
+        self.dilations = check_layer_args(num_layers, dropout, bidirectional, dilations)
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.num_directions = 2 if bidirectional else 1
+        self.bidirectional = bidirectional
+        self.dropout = float(dropout)
+        self.batch_first = batch_first
+        self.output_recorder: list[Tensor] | None = None
+
+    # ------------------------------------------------------------------------------------ subclass hooks
+    def _layer_cells(self) -> list[Sequence[RecurrentCell]]:
+        """Cells indexed `[layer][direction]`, ready to run."""
+        raise NotImplementedError
+
+    def _run(self, cells, batch: SequenceBatch, states: tuple[Tensor, ...]) -> tuple[Tensor, State]:
+        """`batch.x (T, B, I)` and states `(L*D, B, n)` -> `(output (T, B, D*H_out), final states)`."""
+        return self._run_time_loop(cells, batch, states)
+
+    # ------------------------------------------------------------------------------------- public
+    @property
+    def output_size(self) -> int:
+        """Features of `output` per step: `num_directions * cell.output_size`."""
+        return self.num_directions * self._layer_cells()[0][0].output_size
+
+    @property
+    def cells(self) -> list[RecurrentCell]:
+        """Every cell, layer-major then direction (set `gate_recorder` on them for gate statistics)."""
+        return [cell for layer in self._layer_cells() for cell in layer]
+
+    def recording(self) -> bool:
+        """Whether a diagnostics recorder (layer outputs or any cell's gates) is active."""
+        return self.output_recorder is not None or any(c.gate_recorder is not None for c in self.cells)
+
+    def forward(self, input, hx=None, *, lengths=None):
+        """Run the stack, as `torch.nn.LSTM/GRU/RNN.forward` does.
+
+        `input`: `(T, B, I)` (`(B, T, I)` if `batch_first`), unbatched `(T, I)`, or a `PackedSequence`
+        (lengths in any order). `lengths` (keyword-only, padded input): the real length of each sequence;
+        outputs past it are zero and the final states are those at each sequence's last real step.
+        `hx`: `(L*D, B, H_out)` for one-state cells, a tuple `(h_0, c_0)` (c: `(L*D, B, H)`) for LSTM-like
+        ones.
+        Returns `(output, h_n)` with `h_n` shaped like `hx`. In a dilated layer (dilation d) `h_n` is the
+        state of the chain (of d interleaved subsequences) that holds each sequence's last real step.
+        """
+        owner = type(self).__name__
+        cells = self._layer_cells()
+        batch = to_sequence_batch(owner, input, self.input_size, self.batch_first, lengths)
+        sizes = cells[0][0].state_sizes
+        states = parse_hx(owner, hx, sizes, self.num_layers * self.num_directions, batch)
+        if states is None:
+            shape = (self.num_layers * self.num_directions, batch.x.shape[1])
+            states = tuple(batch.x.new_zeros(*shape, n) for n in sizes)  # (L*D, B, n)
+        output, states = self._run(cells, batch, states)
+        return format_output(batch, output, states)
+
+    # ------------------------------------------------------------------------------------- the loop
+    def _run_time_loop(self, cells, batch: SequenceBatch, states: tuple[Tensor, ...]):
+        finals: list[list[Tensor]] = [[] for _ in states]
+        layer_input = batch.x  # (T, B, I)
+        for layer, layer_cells in enumerate(cells):
+            outputs = []
+            for direction, cell in enumerate(layer_cells):
+                index = layer * self.num_directions + direction
+                initial = tuple(s[index] for s in states)  # ((B, n), ...)
+                output, final = run_direction(cell, layer_input, initial, batch.lengths,
+                                              self.dilations[layer], reverse=direction == 1)
+                outputs.append(output)  # (T, B, H_out)
+                for k, s in enumerate(final):
+                    finals[k].append(s)
+            layer_output = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)  # (T, B, D*H_out)
+            if self.output_recorder is not None:
+                recorded = layer_output.transpose(0, 1)  # (B, T, D*H_out)
+                self.output_recorder.append(recorded)
+                layer_output = recorded.transpose(0, 1)  # (T, B, D*H_out), downstream of the recorded tensor
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_output = F.dropout(layer_output, self.dropout, training=True)
+            layer_input = layer_output
+        return layer_input, tuple(torch.stack(f) for f in finals)  # (T, B, D*H_out), ((L*D, B, n), ...)

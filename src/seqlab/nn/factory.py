@@ -1,0 +1,38 @@
+"""`make_recurrent`: the layer for a cell name, as configs and tasks ask for it (see docs/contracts.md)."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from seqlab.cells import make_cell
+from seqlab.nn.recurrent import Recurrent
+from seqlab.nn.torch_modules import GRU, LSTM, RNN
+
+TORCH_FAMILIES = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
+# `cell_kwargs` that are constructor arguments of each family's module; the rest go to the cell (`cell=`).
+MODULE_OPTIONS = {"lstm": ("bias", "proj_size", "peephole", "coupled"), "gru": ("bias",),
+                  "rnn": ("bias", "nonlinearity")}
+
+
+def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                   bidirectional: bool = False, dropout: float = 0.0, dilations=None,
+                   batch_first: bool = True, backend: str = "auto",
+                   cell_kwargs: dict | None = None) -> nn.Module:
+    """`seqlab.nn.LSTM/GRU/RNN` for "lstm"/"gru"/"rnn" (with `cell_kwargs` such as `proj_size`, `peephole`,
+    `coupled`, `nonlinearity` passed through), `Recurrent(make_cell(cell, ...))` for any other cell name.
+
+    Other `cell_kwargs` of a torch family (`forget_bias`, `recurrent_init`, ...) reach its cell through
+    `cell=`. `backend` applies to the torch families only; another cell with `backend="torch"` is a
+    ValueError.
+    """
+    cell_kwargs = dict(cell_kwargs or {})
+    layer_args = {"num_layers": num_layers, "bidirectional": bidirectional, "dropout": dropout,
+                  "batch_first": batch_first, "dilations": dilations}
+    if cell in TORCH_FAMILIES:
+        module_kwargs = {k: cell_kwargs.pop(k) for k in MODULE_OPTIONS[cell] if k in cell_kwargs}
+        return TORCH_FAMILIES[cell](input_size, hidden_size, backend=backend, cell=cell_kwargs or None,
+                                    **layer_args, **module_kwargs)
+    if backend not in ("auto", "custom"):
+        raise ValueError(f"backend={backend!r} is only available for the cells lstm, gru, rnn; "
+                         f"got cell={cell!r}")
+    return Recurrent(make_cell(cell, input_size, hidden_size, **cell_kwargs), **layer_args)

@@ -1,0 +1,88 @@
+"""The time loop: one cell over one direction of one layer.
+
+The input is projected once (`cell.project_input` over all steps), the loop walks `x_proj.unbind(0)` (never
+per-step slicing, which makes backward quadratic in T) and the outputs are joined with one `torch.stack`.
+Variable lengths are handled with a per-step mask that freezes each sequence's state after its last real step
+and zeroes its padded outputs; the reverse direction reverses each sequence within its own length.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from seqlab.cells.base import RecurrentCell, State
+from seqlab.nn.dilation import fold_time, last_step_chain, repeat_for_chains, unfold_time
+
+
+def run_steps(cell: RecurrentCell, x_proj: Tensor, state: State, mask: Tensor | None = None,
+              reverse: bool = False) -> tuple[Tensor, State]:
+    """Run `cell.step` over `x_proj (T, B, G*H)` from `state`; returns `(outputs (T, B, H_out), final state)`.
+
+    `mask (T, B, 1)` (bool) marks real steps: where it is False the state is kept and the output is zero.
+    `reverse` walks time backwards (outputs stay aligned with their input steps).
+    """
+    steps = x_proj.unbind(0)
+    masks = mask.unbind(0) if mask is not None else (None,) * len(steps)
+    order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
+    outputs = []
+    for t in order:
+        h, new_state = cell.step(steps[t], state)
+        if masks[t] is not None:
+            new_state = tuple(torch.where(masks[t], new, old)
+                              for new, old in zip(new_state, state, strict=True))
+        state = new_state
+        outputs.append(h)
+    if reverse:
+        outputs.reverse()
+    output = torch.stack(outputs)  # (T, B, H_out)
+    if mask is not None:
+        output = output.masked_fill(~mask, 0.0)  # (T, B, H_out)
+    return output, state
+
+
+def reverse_within_lengths(x: Tensor, lengths: Tensor | None) -> Tensor:
+    """Reverse each sequence of `x (T, B, F)` within its own length (padding stays at the end)."""
+    if lengths is None:
+        return x.flip(0)  # (T, B, F)
+    steps = torch.arange(x.shape[0], device=x.device).unsqueeze(1)  # (T, 1)
+    index = torch.where(steps < lengths, lengths - 1 - steps, steps)  # (T, B)
+    return x.gather(0, index.unsqueeze(-1).expand_as(x))  # (T, B, F)
+
+
+def time_mask(lengths: Tensor, max_len: int) -> Tensor:
+    """`(T, B, 1)` bool mask, True at the real steps of each sequence."""
+    return (torch.arange(max_len, device=lengths.device).unsqueeze(1) < lengths).unsqueeze(-1)  # (T, B, 1)
+
+
+def run_direction(cell: RecurrentCell, x: Tensor, state: State, lengths: Tensor | None, dilation: int,
+                  reverse: bool) -> tuple[Tensor, State]:
+    """One direction of one layer over `x (T, B, I)`: `(outputs (T, B, H_out), final state ((B, n), ...))`.
+
+    With `dilation` d > 1 time is folded into the batch (d interleaved chains, T padded up to a multiple of d)
+    and the final state is that of the chain holding each sequence's last real step.
+    """
+    x_proj = cell.project_input(x)  # (T, B, G*H)
+    if dilation == 1 and lengths is None:
+        return run_steps(cell, x_proj, state, reverse=reverse)
+    if reverse:
+        x_proj = reverse_within_lengths(x_proj, lengths)  # (T, B, G*H)
+    max_len, batch_size = x_proj.shape[:2]
+    padded_len = -(-max_len // dilation) * dilation
+    if lengths is None and padded_len == max_len:
+        mask = None
+    else:
+        full = torch.full((batch_size,), max_len, device=x_proj.device, dtype=torch.long)
+        mask = time_mask(full if lengths is None else lengths, padded_len)  # (T_pad, B, 1)
+    if dilation == 1:
+        output, state = run_steps(cell, x_proj, state, mask)
+    else:
+        chain_mask = None if mask is None else fold_time(mask, dilation)  # (T_pad/d, d*B, 1)
+        chain_state = tuple(repeat_for_chains(s, dilation) for s in state)  # ((d*B, n), ...)
+        output, chain_state = run_steps(cell, fold_time(x_proj, dilation), chain_state, chain_mask)
+        output = unfold_time(output, dilation, max_len)  # (T, B, H_out)
+        last = torch.full((batch_size,), max_len, device=x_proj.device) if lengths is None else lengths
+        state = tuple(last_step_chain(s, last - 1, dilation) for s in chain_state)
+    if reverse:
+        output = reverse_within_lengths(output, lengths)  # (T, B, H_out)
+    return output, state

@@ -1,0 +1,103 @@
+"""`LSTM`, `GRU`, `RNN`: drop-in replacements for `torch.nn.LSTM/GRU/RNN` with seqlab's extras.
+
+Same positional arguments, parameter names and return values as torch; keyword-only extras:
+`peephole`, `coupled` (LSTM), `dilations`, `cell` (a `seqlab.cells` name to use instead of the default family,
+or a dict of extra options for the default cell) and `backend` (see `seqlab.nn.flat`).
+
+The configuration is torch's (so `backend="auto"` takes torch's kernel) when the cell is the family's own
+(`lstm`, `gru`, `rnn`) and its options only change the initial values (`TORCH_NEUTRAL_OPTIONS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+
+from seqlab.cells import make_cell as build_cell
+from seqlab.nn.flat import FlatRecurrent
+
+# Cell options under which the family's cell still computes exactly what torch's kernel does.
+TORCH_NEUTRAL_OPTIONS = ("bias", "proj_size", "nonlinearity", "forget_bias", "recurrent_init")
+
+
+def _cell_factory(owner: str, family: str, cell, options: dict, num_states: int, torch_mode: str | None,
+                  default: str | None = None):
+    """Resolve `cell` and the options into `(make_layer_cell(input_size, hidden_size), torch_mode, why)`.
+
+    `family` is torch's cell ("lstm", "gru", "rnn"); `default` the cell used when `cell` names none.
+    `why` says what makes the configuration one torch does not compute ("" when it does).
+    """
+    if cell is None or isinstance(cell, Mapping):
+        name, extra = default or family, dict(cell or {})
+    elif isinstance(cell, str):
+        name, extra = cell, {}
+    else:
+        raise TypeError(f"{owner}: cell must be a cell name (str) or a dict of cell options, "
+                        f"got {type(cell).__name__}")
+    reasons = [f"cell={name!r}"] if name != family else []
+    reasons += [f"{k}={v!r}" for k, v in {**options, **extra}.items()
+                if k not in TORCH_NEUTRAL_OPTIONS]
+    if torch_mode is None:
+        reasons.append(f"nonlinearity={options.get('nonlinearity')!r}")
+    why = ", ".join(reasons)
+
+    def make_layer_cell(input_size: int, hidden_size: int):
+        built = build_cell(name, input_size, hidden_size, **options, **extra)
+        if len(built.state_sizes) != num_states:
+            raise ValueError(f"{owner}: cell {name!r} has {len(built.state_sizes)} state tensor(s); "
+                             f"{owner} needs {num_states}")
+        return built
+
+    return make_layer_cell, (None if why else torch_mode), why
+
+
+class LSTM(FlatRecurrent):
+    """`torch.nn.LSTM` with seqlab's extras: `peephole=True` (Gers & Schmidhuber peepholes) and
+    `coupled=True` (CIFG: input gate = 1 - forget gate) run the cell "lstm_variant" with those options
+    (peephole weights `weight_ci_l0`, ... start at 0); `dilations`, `cell`, `backend`."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 proj_size: int = 0, *, peephole: bool = False, coupled: bool = False, dilations=None,
+                 cell=None, backend: str = "auto", device=None, dtype=None) -> None:
+        options = {"bias": bias}
+        if proj_size:
+            options["proj_size"] = proj_size
+        options.update({name: True for name, on in (("peephole", peephole), ("coupled", coupled)) if on})
+        default = "lstm_variant" if peephole or coupled else "lstm"
+        make, mode, why = _cell_factory("LSTM", "lstm", cell, options, 2, "LSTM", default)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         make_cell=partial(make, hidden_size=hidden_size), torch_mode=mode, why_custom=why,
+                         dilations=dilations, backend=backend, device=device, dtype=dtype)
+        self.proj_size = proj_size
+
+
+class GRU(FlatRecurrent):
+    """`torch.nn.GRU` with seqlab's extras (`dilations`, `cell`, `backend`)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, *,
+                 dilations=None, cell=None, backend: str = "auto", device=None, dtype=None) -> None:
+        make, mode, why = _cell_factory("GRU", "gru", cell, {"bias": bias}, 1, "GRU")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         make_cell=partial(make, hidden_size=hidden_size), torch_mode=mode, why_custom=why,
+                         dilations=dilations, backend=backend, device=device, dtype=dtype)
+
+
+class RNN(FlatRecurrent):
+    """`torch.nn.RNN` (Elman) with seqlab's extras; `nonlinearity` may also be "linear" (custom backend)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, *, dilations=None, cell=None, backend: str = "auto",
+                 device=None, dtype=None) -> None:
+        modes = {"tanh": "RNN_TANH", "relu": "RNN_RELU"}
+        if nonlinearity not in (*modes, "linear"):
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. "
+                             "Select from 'tanh', 'relu' or 'linear'.")
+        options = {"bias": bias, "nonlinearity": nonlinearity}
+        make, mode, why = _cell_factory("RNN", "rnn", cell, options, 1, modes.get(nonlinearity))
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         make_cell=partial(make, hidden_size=hidden_size), torch_mode=mode, why_custom=why,
+                         dilations=dilations, backend=backend, device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity

@@ -1,0 +1,21 @@
+"""Reliability building blocks for training runs: each module is one piece a Trainer plugs in.
+
+- `safe_load`: `load_checkpoint(path)` loads a checkpoint with `weights_only=True` and seqlab's allow-list;
+  every failure is one `CheckpointLoadError` line.
+- `checkpoint_io`: `AtomicSafeCheckpointIO`, a CheckpointIO plugin with atomic saves and safe loads.
+- `nan_guard`: `NonFiniteLossGuard`, a callback that stops at the first NaN/Inf loss and keeps the last good
+  checkpoint.
+- `graceful_stop`: `GracefulStop`, a callback that turns SIGTERM/SIGINT into "finish the batch, save
+  last.ckpt, exit".
+- `rng_state`: `RNGStateCallback`, which puts the torch/numpy/python RNG states into checkpoints for exact
+  resume (and the notes on what a task must save itself).
+- `optuna_storage`: whether Optuna's shared RDB storage works with the installed versions, and pins that do.
+
+Wiring (see each module's docstring):
+
+    Trainer(plugins=[AtomicSafeCheckpointIO()],
+            callbacks=[NonFiniteLossGuard(), GracefulStop(), RNGStateCallback(),
+                       ModelCheckpoint(save_last=True)])
+
+The package imports nothing at import time, so `optuna_storage` can be used without torch or Lightning.
+"""

@@ -1,0 +1,86 @@
+"""A Lightning CheckpointIO that writes checkpoints atomically and reads them through the safe loader.
+
+Saving writes to a temporary file next to the target (same directory, so same filesystem), flushes and
+fsyncs it, then `os.replace`s it over the target and fsyncs the directory. A process killed at any point
+leaves either the previous checkpoint or the new one, never a partial file; a failed save removes its
+temporary file. Loading goes through `seqlab.reliability.safe_load.load_checkpoint`, so resuming from a file
+that is corrupt or not a checkpoint fails with one clear line, and no checkpoint can run code.
+
+Remote paths (`s3://...`, anything with a protocol other than `file://`) go to Lightning's own
+`TorchCheckpointIO`, which stages uploads through fsspec.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from seqlab.reliability.safe_load import load_checkpoint, safe_checkpoint_globals
+
+
+def _is_remote(path: str | os.PathLike) -> bool:
+    text = os.fspath(path)
+    return "://" in text and not text.startswith("file://")
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename in `directory` durable (POSIX; a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
+    """`torch.save(obj, path)` such that `path` always holds either its old content or the new one."""
+    target = Path(os.fspath(path).removeprefix("file://"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(temporary, "xb") as stream:
+            torch.save(obj, stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    _fsync_directory(target.parent)
+
+
+class AtomicSafeCheckpointIO(TorchCheckpointIO):
+    """`Trainer(plugins=[AtomicSafeCheckpointIO()])`: atomic saves, allow-listed loads."""
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: str | os.PathLike,
+                        storage_options: Any | None = None) -> None:
+        if _is_remote(path):
+            super().save_checkpoint(checkpoint, path, storage_options)
+            return
+        if storage_options is not None:
+            raise TypeError(f"{type(self).__name__}.save_checkpoint takes no storage_options for a local "
+                            f"path, got {storage_options!r}")
+        atomic_torch_save(checkpoint, path)
+
+    def load_checkpoint(self, path: str | os.PathLike, map_location: Any | None = None,
+                        weights_only: bool | None = None) -> dict[str, Any]:
+        """Load through the safe loader; `weights_only=False` is refused rather than silently ignored."""
+        if weights_only is False:
+            raise ValueError(f"{type(self).__name__} loads with weights_only=True only, got "
+                             "weights_only=False; load a trusted checkpoint that needs arbitrary pickles "
+                             "with TorchCheckpointIO")
+        if _is_remote(path):
+            with safe_checkpoint_globals():
+                return super().load_checkpoint(path, map_location=map_location, weights_only=True)
+        return load_checkpoint(os.fspath(path).removeprefix("file://"),
+                               map_location=map_location if map_location is not None else "cpu")

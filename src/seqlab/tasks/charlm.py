@@ -1,0 +1,183 @@
+"""Character language model (many-to-many): predict every next character of a text.
+
+    x_1..x_T ─► TokenInput (embedding or one-hot) ─► seqlab.nn module ─► dropout ─► Linear ─► logits (B,T,V)
+    loss = mean cross-entropy against x_2..x_{T+1}, in nats per character
+
+Truncated BPTT as in char-rnn (`tbptt=True`): batches continue contiguous streams (see
+`seqlab.data.streams.StreamBatches`), so the final hidden state of one batch, detached, starts the next.
+Each stage (train, val, test) carries its own state and resets it when its epoch starts. With
+`tbptt=False` every window starts from a zero state.
+
+Metrics: `train/loss`; `val/loss`, `val/bpc` (bits per character = loss / ln 2) and `val/ppl`
+(perplexity = exp(loss)), from a torchmetrics `MeanMetric` of the loss weighted by characters; the same
+under `test/`. `train/chars_per_sec` shows in the progress bar. After each validation a sample generated
+from `sample_prompt` goes to TensorBoard's text tab.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from lightning.pytorch.loggers import TensorBoardLogger
+from torch import Tensor, nn
+from torchmetrics import MeanMetric
+
+from seqlab.data.vocab import UNKNOWN_ID, CharVocab
+from seqlab.tasks.base import SequenceTask
+from seqlab.tasks.sampling import check_sampling, sample_logits
+from seqlab.tasks.token_input import TokenInput
+
+INPUTS = ("embedding", "onehot")
+EVAL_STAGES = ("val", "test")
+
+
+def detach_state(state):
+    """A layer's `h_n` (a tensor or a tuple of tensors) cut from the graph."""
+    if isinstance(state, Tensor):
+        return state.detach()
+    return tuple(s.detach() for s in state)
+
+
+class CharLM(SequenceTask):
+    """Next-character language model over any `seqlab.nn` module.
+
+    Args:
+        rnn: `make_recurrent` arguments (the `cell=` config); must be unidirectional.
+        vocab_size: number of token ids (from the datamodule, unknown token included).
+        vocab: the vocabulary's characters (from the datamodule), stored so a checkpoint can generate.
+        tbptt: carry the hidden state across consecutive batches (streams) or not (independent windows).
+        input: "embedding" (learned, `embedding_dim` wide) or "onehot" (fixed, `vocab_size` wide).
+        embedding_dim: width of the learned embedding.
+        dropout: dropout on the recurrent outputs before the output layer.
+        sample_prompt, sample_length, sample_temperature: the text sample logged after each validation.
+        optimizer, lr, weight_decay, lr_schedule: see `SequenceTask`.
+    """
+
+    def __init__(self, rnn: dict[str, Any], vocab_size: int, vocab: str, tbptt: bool = True,
+                 input: str = "embedding", embedding_dim: int = 64, dropout: float = 0.0,
+                 sample_prompt: str = "\n", sample_length: int = 300, sample_temperature: float = 0.8,
+                 optimizer: str = "adam", lr: float = 2e-3, weight_decay: float = 0.0,
+                 lr_schedule: str | None = None) -> None:
+        super().__init__(rnn, optimizer, lr, weight_decay, lr_schedule)
+        self.save_hyperparameters()
+        if self.rnn_spec.get("bidirectional"):
+            raise ValueError("task=charlm needs a unidirectional rnn (cell.bidirectional=false): a backward "
+                             "direction would see the very characters it must predict")
+        if input not in INPUTS:
+            raise ValueError(f"task.input must be one of {', '.join(INPUTS)}, got {input!r}")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"task.dropout must be in [0, 1), got {dropout}")
+        check_sampling(sample_temperature, None)
+        self.vocab = CharVocab(vocab)
+        if self.vocab.size != vocab_size:
+            raise ValueError(f"vocab_size={vocab_size} does not match the {self.vocab.size} ids of vocab")
+        self.embed = TokenInput(vocab_size, embedding_dim if input == "embedding" else None)
+        self.rnn = self.build_rnn(self.embed.output_size)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(self.rnn.output_size, vocab_size)
+        self.eval_loss = nn.ModuleDict({stage: MeanMetric() for stage in EVAL_STAGES})
+        self._carried: dict[str, Any] = {}
+        self._batch_started = 0.0
+
+    def forward(self, tokens: Tensor, state=None):
+        """`tokens (B, T)` ids, optional `state` -> `(logits (B, T, V), final state)`."""
+        output, state = self.rnn(self.embed(tokens), state)  # (B, T, H)
+        return self.head(self.dropout(output)), state  # (B, T, V)
+
+    # ------------------------------------------------------------------------------------------ steps
+    def _loss(self, batch: tuple[Tensor, Tensor], stage: str) -> Tensor:
+        inputs, targets = batch  # (B, T), (B, T)
+        carried = self._carried.get(stage) if self.hparams.tbptt else None
+        logits, state = self(inputs, carried)  # (B, T, V)
+        if self.hparams.tbptt:
+            self._carried[stage] = detach_state(state)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        loss = self._loss(batch, "train")
+        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=batch[0].shape[0])
+        return loss
+
+    def _evaluate(self, batch: tuple[Tensor, Tensor], stage: str) -> None:
+        loss = self._loss(batch, stage)
+        self.eval_loss[stage].update(loss, weight=batch[1].numel())
+
+    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, "val")
+
+    def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, "test")
+
+    def _log_eval_metrics(self, stage: str) -> None:
+        loss = self.eval_loss[stage].compute()
+        self.log_dict({f"{stage}/loss": loss, f"{stage}/bpc": loss / math.log(2), f"{stage}/ppl": loss.exp()},
+                      prog_bar=stage == "val")
+
+    # ------------------------------------------------------------------------------------------ hooks
+    def on_train_epoch_start(self) -> None:
+        self._carried.pop("train", None)
+
+    def _start_eval_epoch(self, stage: str) -> None:
+        # Reset here, not after compute: the states then live in this loop's grad/inference mode.
+        self._carried.pop(stage, None)
+        self.eval_loss[stage].reset()
+
+    def on_validation_epoch_start(self) -> None:
+        self._start_eval_epoch("val")
+
+    def on_test_epoch_start(self) -> None:
+        self._start_eval_epoch("test")
+
+    def on_train_batch_start(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self._batch_started = time.perf_counter()
+
+    def on_train_batch_end(self, outputs, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        seconds = time.perf_counter() - self._batch_started
+        self.log("train/chars_per_sec", batch[0].numel() / max(seconds, 1e-9), prog_bar=True,
+                 on_step=True, on_epoch=False)
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_eval_metrics("val")
+        if not self.trainer.sanity_checking and isinstance(self.logger, TensorBoardLogger):
+            hp = self.hparams
+            sample = self.generate(hp.sample_prompt, hp.sample_length, hp.sample_temperature, seed=0)
+            as_markdown = "\n".join("    " + line for line in sample.split("\n"))  # a code block
+            self.logger.experiment.add_text("val/sample", as_markdown, self.global_step)
+
+    def on_test_epoch_end(self) -> None:
+        self._log_eval_metrics("test")
+
+    # ------------------------------------------------------------------------------------- generation
+    @torch.no_grad()
+    def generate(self, prompt: str, length: int, temperature: float = 1.0, top_k: int | None = None,
+                 seed: int | None = None) -> str:
+        """`prompt` followed by `length` sampled characters (characters outside the vocabulary in the prompt
+        read as the unknown token; the unknown token is never sampled)."""
+        if not isinstance(prompt, str) or not prompt:
+            raise ValueError(f"prompt must be a non-empty string, got {prompt!r}")
+        if isinstance(length, bool) or not isinstance(length, int) or length < 0:
+            raise ValueError(f"length must be a non-negative integer, got {length!r}")
+        check_sampling(temperature, top_k)
+        generator = torch.Generator(device=self.device)
+        if seed is None:
+            generator.seed()
+        else:
+            generator.manual_seed(seed)
+        was_training = self.training
+        self.eval()
+        tokens = self.vocab.encode(prompt).to(self.device)[None]  # (1, P)
+        logits, state = self(tokens)  # (1, P, V)
+        drawn = []
+        for _ in range(length):
+            next_logits = logits[:, -1].clone()  # (1, V)
+            next_logits[:, UNKNOWN_ID] = float("-inf")
+            token = sample_logits(next_logits, temperature, top_k, generator)  # (1,)
+            drawn.append(token)
+            logits, state = self(token[:, None], state)  # (1, 1, V)
+        self.train(was_training)
+        generated = torch.cat(drawn) if drawn else tokens.new_empty(0)  # (length,)
+        return prompt + self.vocab.decode(generated.cpu())

@@ -1,0 +1,54 @@
+"""task=regress: sequence regression (many-to-one), e.g. the adding problem.
+
+Mean squared error on the pooled representation; `val/mse` and `val/mae` (and `test/...`) from torchmetrics.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch.nn.functional as F
+from torch import Tensor
+from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
+
+from seqlab.tasks.many_to_one import ManyToOneTask
+
+
+class RegressTask(ManyToOneTask):
+    """Predict `output_size` real values per sequence (targets `(B,)` when `output_size == 1`).
+
+    Args: see `ManyToOneTask`; `output_size` is the number of regression targets.
+    """
+
+    def __init__(
+        self,
+        rnn: dict[str, Any],
+        input_size: int,
+        output_size: int = 1,
+        pooling: str = "last",
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        lr_schedule: str | None = None,
+    ) -> None:
+        super().__init__(rnn, input_size, output_size, pooling, optimizer, lr, weight_decay, lr_schedule)
+        self.save_hyperparameters()
+        self.output_size = output_size
+        metrics = MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError()})
+        self.val_metrics = metrics.clone(prefix="val/")
+        self.test_metrics = metrics.clone(prefix="test/")
+
+    def forward(self, inputs: Tensor, lengths: Tensor) -> Tensor:
+        """`(B, T, F)`, `(B,)` -> predictions `(B,)` for one target, else `(B, output_size)`."""
+        outputs = super().forward(inputs, lengths)  # (B, output_size)
+        return outputs.squeeze(-1) if self.output_size == 1 else outputs
+
+    def loss_from_outputs(self, outputs: Tensor, targets: Tensor) -> Tensor:
+        if targets.shape != outputs.shape:
+            raise ValueError(f"targets must have shape {tuple(outputs.shape)}, got {tuple(targets.shape)}")
+        return F.mse_loss(outputs, targets.to(outputs.dtype))
+
+    def update_metrics(self, stage: str, outputs: Tensor, targets: Tensor) -> None:
+        metrics = self.val_metrics if stage == "val" else self.test_metrics
+        metrics(outputs, targets.to(outputs.dtype))
+        self.log_dict(metrics)

@@ -1,0 +1,145 @@
+"""task=seq2seq: beam width 1 is greedy, beam search scores at least as well, attention masks padding,
+bridges between different cells, teacher forcing schedules, reversal overfit, bad input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from seqlab.data.padding import pad_sequences
+from seqlab.data.vocabulary import Vocabulary
+from seqlab.tasks.attention import Attention
+from seqlab.tasks.seq2seq import Seq2SeqTask
+from seqlab.tasks.teacher_forcing import TeacherForcing
+
+VOCAB = 9  # 4 specials + 5 symbols
+
+
+def _task(attention="bahdanau", **kwargs):
+    spec = kwargs.pop("rnn", {"cell": "gru", "hidden_size": 8, "bidirectional": True})
+    return Seq2SeqTask(spec, VOCAB, VOCAB, attention=attention, embedding_dim=6, **kwargs).eval()
+
+
+def _source(seed_value=0):
+    generator = torch.Generator().manual_seed(seed_value)
+    sequences = [torch.randint(4, VOCAB, (n,), generator=generator) for n in (5, 3, 4)]
+    return pad_sequences(sequences, padding_value=Vocabulary.pad_id)  # (3, 5), (3,)
+
+
+def _log_probability(task, source, lengths, row, tokens):
+    """Log-probability of `tokens` + <eos> under teacher forcing (an independent scoring of a decode)."""
+    target = torch.tensor([tokens + [Vocabulary.eos_id]])
+    logits = task(source[row : row + 1], lengths[row : row + 1], target)  # (1, T, V)
+    return -F.cross_entropy(logits[0], target[0], reduction="sum").item()
+
+
+@pytest.mark.parametrize("attention", [None, "bahdanau", "dot", "general"])
+def test_beam_width_one_is_greedy_and_wider_beams_score_higher(seed, attention):
+    rnn = {"cell": "lstm", "hidden_size": 8, "bidirectional": attention != "dot"}
+    decoder = {"cell": "lstm", "hidden_size": 8} if attention == "dot" else {"cell": "gru", "hidden_size": 12}
+    task = _task(attention, rnn=rnn, decoder_rnn=decoder, max_length=6)
+    source, lengths = _source()
+    greedy = task.decode(source, lengths)
+    assert task.decode(source, lengths, beam_width=1) == greedy
+    assert _search_is_beam(task, source, lengths, greedy, attention)
+
+
+def _search_is_beam(task, source, lengths, greedy, attention):
+    from seqlab.tasks.beam_search import beam_search
+
+    beams = beam_search(
+        task.decoder,
+        task.start(source, lengths),
+        Vocabulary.bos_id,
+        Vocabulary.eos_id,
+        max_length=6,
+        beam_width=1,
+    )
+    assert beams == greedy
+    wide = task.decode(source, lengths, beam_width=4)
+    for row in range(len(greedy)):
+        if len(greedy[row]) < 6 and len(wide[row]) < 6:  # both finished: compare complete-sequence scores
+            assert (
+                _log_probability(task, source, lengths, row, wide[row])
+                >= _log_probability(task, source, lengths, row, greedy[row]) - 1e-5
+            )
+    return True
+
+
+def test_decoding_ignores_source_padding(seed):
+    task = _task("general", rnn={"cell": "gru", "hidden_size": 8}).double()
+    source, lengths = _source()
+    source[1, 3:] = 7  # real symbols where row 1 is padding
+    batched = task.decode(source, lengths, beam_width=3)
+    alone = task.decode(source[1:2, :3], lengths[1:2], beam_width=3)
+    assert batched[1] == alone[0]
+
+
+def test_attention_scores_against_a_hand_computation(seed):
+    attention = Attention("general", 3, 4).double()
+    query, keys = torch.randn(2, 3, dtype=torch.float64), torch.randn(2, 5, 4, dtype=torch.float64)
+    mask = torch.tensor([[True] * 5, [True, True, False, False, False]])
+    context, weights = attention(query, keys, mask)
+    W = attention.bilinear.weight  # (3, 4): score_s = qᵀ W k_s
+    for b in range(2):
+        n = int(mask[b].sum())
+        scores = torch.stack([query[b] @ W @ keys[b, s] for s in range(n)])
+        expected = torch.softmax(scores, 0)
+        torch.testing.assert_close(weights[b, :n], expected)
+        assert (weights[b, n:] == 0).all()
+        torch.testing.assert_close(context[b], expected @ keys[b, :n])
+
+
+def test_teacher_forcing_schedule():
+    assert TeacherForcing(0.7).ratio(10_000) == 0.7
+    schedule = TeacherForcing(1.0, 0.2, steps=100)
+    assert [schedule.ratio(s) for s in (0, 50, 100, 500)] == pytest.approx([1.0, 0.6, 0.2, 0.2])
+    with pytest.raises(ValueError, match=r"teacher_forcing_end must be in \[0, 1\], got 1.5"):
+        TeacherForcing(1.0, 1.5)
+
+
+def test_reversal_overfits(seed):
+    pairs = [[4, 5, 6], [7, 8], [5, 4, 8, 7], [6, 6, 7]]
+    source, lengths = pad_sequences([torch.tensor(p) for p in pairs])
+    target, _ = pad_sequences([torch.tensor(p[::-1] + [Vocabulary.eos_id]) for p in pairs])
+    batch = {"source": source, "source_lengths": lengths, "target": target}
+    task = _task("bahdanau", rnn={"cell": "lstm", "hidden_size": 32}, lr=0.02).train()
+    optimizer = task.configure_optimizers()
+    for _ in range(120):
+        optimizer.zero_grad()
+        loss = task.loss(batch)
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < 0.02
+    assert task.eval().decode(source, lengths, beam_width=2) == [p[::-1] for p in pairs]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"beam_width": 0}, "beam_width must be an integer >= 1, got 0"),
+        ({"max_length": 0}, "max_length must be an integer >= 1, got 0"),
+        ({"attention": "cosine"}, "attention must be None or one of"),
+        ({"attention": "dot"}, "dot attention needs"),
+        (
+            {"decoder_rnn": {"cell": "gru", "hidden_size": 4, "bidirectional": True}},
+            "decoder_rnn.bidirectional must be False",
+        ),
+        ({"teacher_forcing": -0.1}, r"teacher_forcing must be in \[0, 1\]"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        _task(**{"attention": "bahdanau", **kwargs})
+
+
+def test_bad_decode_arguments_and_tokens():
+    task = _task()
+    source, lengths = _source()
+    with pytest.raises(ValueError, match="beam_width must be an integer >= 1"):
+        task.decode(source, lengths, beam_width=0)
+    with pytest.raises(ValueError, match="max_length must be an integer >= 1"):
+        task.decode(source, lengths, max_length=0)
+    with pytest.raises(ValueError, match=r"token ids must be in \[0, 9\)"):
+        task.decode(source + 20, lengths)
