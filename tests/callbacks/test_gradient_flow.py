@@ -64,3 +64,15 @@ def test_several_intervals_and_bad_arguments():
         GradientFlowThroughTime(every_n_epochs=0)
     with pytest.raises(ValueError, match=r"lags must be non-negative integers, got \(-1,\)"):
         GradientFlowThroughTime(lags=(-1,))
+
+
+def test_figure_every_few_epochs_and_once_at_the_end(tmp_path):
+    callback = GradientFlowThroughTime(figure_every_n_epochs=2)
+    trainer = fit(TinyTask(RNN(3, 4, batch_first=True)), [callback], tmp_path, seq_len=6, epochs=3)
+    events = read_events(trainer)
+    drawn_at = [image.step for image in events.Images("grad_flow/norm_vs_t")]
+    scalars_at = [scalar.step for scalar in events.Scalars("grad_flow/layer0/lag0")]
+    assert len(scalars_at) == 3  # scalars every epoch
+    assert drawn_at == [scalars_at[1], scalars_at[2]]  # epoch 2 (interval), epoch 3 (end of training)
+    with pytest.raises(ValueError, match="figure_every_n_epochs must be a positive integer, got 0"):
+        GradientFlowThroughTime(figure_every_n_epochs=0)

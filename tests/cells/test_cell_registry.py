@@ -15,7 +15,6 @@ RICH_OPTIONS = {
     "lstm": {"proj_size": 2, "forget_bias": 1.0, "no_output_gate": True, "full_gate_recurrence": True},
     "peephole_lstm": {"full_gate_recurrence": True, "proj_size": 2},
     "cifg_lstm": {"peephole": True, "forget_bias": 2.0},
-    "lstm_variant": {"no_input_activation": True, "no_forget_gate": True},
     "gru": {"recurrent_init": "orthogonal"},
     "gru_textbook": {},
     "mgu": {"bias": False},

@@ -6,9 +6,11 @@ passes on to the next one: the *total* derivative, through the recurrence. (A la
 carries the explicit part, from the loss terms and layers that read it directly; for a many-to-one loss that
 is zero before the last step.) No parameter's `.grad` is touched.
 
-The norm over batch and features at each t (both directions of a layer together) is plotted against t
-(log y) to TensorBoard and logged as scalars `grad_flow/layer{k}/lag{n}` at `t = T-1-n` for each lag that
-exists, plus `grad_flow/layer{k}/first` at t = 0. A vanishing gradient shows as `first` << `lag0`.
+The norm over batch and features at each t (both directions of a layer together) is logged as scalars
+`grad_flow/layer{k}/lag{n}` at `t = T-1-n` for each lag that exists, plus `grad_flow/layer{k}/first` at
+t = 0, at every diagnosed epoch. A vanishing gradient shows as `first` << `lag0`. The curve against t
+(log y) goes to TensorBoard as a figure only every `figure_every_n_epochs` diagnosed epochs and once more at
+the end of training: drawing it costs more than computing it (one reused matplotlib `Figure`, Agg canvas).
 Models with several recurrent parts (encoder, decoder) get their part's name after `grad_flow/`. Steps
 are counted as the cell runs them: a dilated layer's are those of its folded sequences.
 """
@@ -24,9 +26,9 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from seqlab.callbacks.discovery import PlacedCell, find_recurrent_scopes, scope_prefix
-from seqlab.callbacks.fixed_batch import FixedBatchDiagnostic
+from seqlab.callbacks.fixed_batch import FixedBatchDiagnostic, check_interval
 from seqlab.callbacks.recording import custom_backend, recording_states
-from seqlab.callbacks.sinks import log_figure, log_scalars
+from seqlab.callbacks.sinks import log_figure, log_scalars, tensorboard_writers
 
 
 class GradientFlowThroughTime(FixedBatchDiagnostic):
@@ -35,14 +37,21 @@ class GradientFlowThroughTime(FixedBatchDiagnostic):
     Args:
         every_n_epochs: interval in training epochs.
         lags: distances from the last step at which to log scalars (those >= T are skipped).
+        figure_every_n_epochs: interval of the figure in training epochs (a multiple of `every_n_epochs`
+            to coincide with a diagnosed epoch); the latest curve is also drawn when training ends.
     """
 
-    def __init__(self, every_n_epochs: int = 1, lags: Sequence[int] = (0, 10, 50, 100)) -> None:
+    def __init__(self, every_n_epochs: int = 1, lags: Sequence[int] = (0, 10, 50, 100),
+                 figure_every_n_epochs: int = 10) -> None:
         super().__init__(every_n_epochs)
         if any(isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in lags):
             raise ValueError(f"lags must be non-negative integers, got {lags!r}")
         self.lags = tuple(lags)
+        self.figure_every_n_epochs = check_interval("figure_every_n_epochs", figure_every_n_epochs)
         self.norms: dict[str, Tensor] = {}  # "{prefix}layer{k}" -> (T,) float64, the latest result
+        self._norms_epoch: int | None = None  # the epoch of `norms`
+        self._drawn_epoch: int | None = None  # the epoch of the latest figure logged
+        self._reused_figure: Figure | None = None  # reused from one drawing to the next
 
     def diagnose(self, trainer: L.Trainer, pl_module: L.LightningModule, batch) -> None:
         scopes = find_recurrent_scopes(pl_module)
@@ -62,8 +71,20 @@ class GradientFlowThroughTime(FixedBatchDiagnostic):
             key = f"{prefix}layer{place.layer}"
             squared[key] = squared[key] + per_step**2 if key in squared else per_step**2
         self.norms = {key: total.sqrt() for key, total in squared.items() if total.numel()}
+        self._norms_epoch = trainer.current_epoch
         log_scalars(trainer, self._lag_metrics())
-        log_figure(trainer, "grad_flow/norm_vs_t", self._figure(trainer.current_epoch))
+        if (trainer.current_epoch + 1) % self.figure_every_n_epochs == 0:
+            self._log_figure(trainer)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """The latest curve, unless it is already drawn (before the loggers close)."""
+        if self.norms and self._drawn_epoch != self._norms_epoch:
+            self._log_figure(trainer)
+
+    def _log_figure(self, trainer: L.Trainer) -> None:
+        if tensorboard_writers(trainer):
+            log_figure(trainer, "grad_flow/norm_vs_t", self._figure(self._norms_epoch))
+        self._drawn_epoch = self._norms_epoch
 
     def _lag_metrics(self) -> dict[str, float]:
         metrics = {}
@@ -75,15 +96,19 @@ class GradientFlowThroughTime(FixedBatchDiagnostic):
         return metrics
 
     def _figure(self, epoch: int) -> Figure:
-        figure = Figure(figsize=(5, 3.5), dpi=80)
-        axes = figure.add_subplot()
+        if self._reused_figure is None:
+            self._reused_figure = Figure(figsize=(5, 3.5), dpi=80)
+            self._reused_figure.subplots_adjust(left=0.16, bottom=0.14)  # fixed: tight_layout costs more
+            self._reused_figure.add_subplot()
+        figure = self._reused_figure
+        axes = figure.axes[0]
+        axes.clear()
         for name, norm in self.norms.items():
             axes.semilogy(norm.clamp_min(1e-30).numpy(), label=name)
         axes.set_xlabel("time step t")
         axes.set_ylabel("||dL/dh_t||")
         axes.set_title(f"gradient flow through time, epoch {epoch}")
         axes.legend()
-        figure.subplots_adjust(left=0.16, bottom=0.14)  # fixed margins: tight_layout costs more than the plot
         return figure
 
 

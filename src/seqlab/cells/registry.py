@@ -1,6 +1,6 @@
 """The cell registry: `CELLS` maps a name to a cell class, `make_cell` builds one by name.
 
-Names: rnn (Elman), lstm (with any Greff et al. 2016 option; `lstm_variant` is the same class), peephole_lstm,
+Names: rnn (Elman), lstm (with any Greff et al. 2016 option), peephole_lstm,
 cifg_lstm, gru (torch's form), gru_textbook (reset before W_n), mgu (minimal gated unit), leaky (leaky
 integrators).
 """
@@ -21,7 +21,6 @@ CELLS: dict[str, type[RecurrentCell]] = {
     "lstm": LSTMCell,
     "peephole_lstm": PeepholeLSTMCell,
     "cifg_lstm": CIFGLSTMCell,
-    "lstm_variant": LSTMCell,  # same class as "lstm": the name configs use when they set Greff options
     "gru": GRUCell,
     "gru_textbook": TextbookGRUCell,
     "mgu": MGUCell,

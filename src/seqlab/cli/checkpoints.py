@@ -2,7 +2,8 @@
 
 Every checkpoint written by `seqlab-train` holds the run's resolved configuration under `CONFIG_KEY`
 (`StoreConfig` puts it there), so `seqlab-eval` and `seqlab-generate` rebuild the task and its data from
-the checkpoint alone.
+the checkpoint alone. Every read goes through `seqlab.reliability.safe_load` (`weights_only=True` with an
+allow-list): a checkpoint can never run code, and one that tries is refused with one line.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 import lightning as L
 import torch
 from hydra.utils import get_class
+
+from seqlab.reliability.safe_load import load_checkpoint, safe_checkpoint_globals
 
 CONFIG_KEY = "seqlab_config"
 
@@ -43,18 +46,11 @@ def resolve_ckpt_path(ckpt_path: str | None, ckpt_dir: str | Path) -> str | None
 
 
 def read_checkpoint(ckpt_path: str | Path) -> dict[str, Any]:
-    """The checkpoint's contents (on the CPU); a clear error when the file is missing or not a checkpoint."""
+    """The checkpoint's contents (on the CPU), loaded safely; one clear line when it cannot be."""
     file = Path(str(ckpt_path)).expanduser()
     if not file.is_file():
         raise FileNotFoundError(f"ckpt_path={ckpt_path}: no such file")
-    try:
-        # weights_only=False: a Lightning checkpoint also holds loop and callback state (the user's own file).
-        checkpoint = torch.load(file, map_location="cpu", weights_only=False)
-    except Exception as err:
-        raise ValueError(f"ckpt_path={ckpt_path}: not a checkpoint file ({type(err).__name__})") from None
-    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
-        raise ValueError(f"ckpt_path={ckpt_path}: not a Lightning checkpoint (it has no state_dict)")
-    return checkpoint
+    return load_checkpoint(file, map_location="cpu")
 
 
 def stored_config(checkpoint: dict[str, Any], ckpt_path: str | Path) -> dict[str, Any]:
@@ -69,5 +65,6 @@ def load_task(ckpt_path: str | Path, map_location: str | torch.device = "cpu"
     """The trained task of a seqlab checkpoint, and the run configuration stored with it."""
     config = stored_config(read_checkpoint(ckpt_path), ckpt_path)
     task_class = get_class(config["task"]["_target_"])
-    model = task_class.load_from_checkpoint(str(ckpt_path), map_location=map_location, weights_only=False)
+    with safe_checkpoint_globals():
+        model = task_class.load_from_checkpoint(str(ckpt_path), map_location=map_location, weights_only=True)
     return model, config

@@ -2,6 +2,8 @@
 
 `exit_on_error(prog)` wraps a command's body: any exception becomes `<prog>: error: <message>` on stderr
 and exit status 1. With `HYDRA_FULL_ERROR=1` the exception propagates with its full traceback, as Hydra does.
+Inside a `-m` sweep job the line is recorded instead and the job returns NaN, so the sweep goes on (see
+`seqlab.cli.sweep_failures`).
 Hydra's `InstantiationException` is unwrapped to the error its target raised, which names the problem.
 """
 
@@ -13,6 +15,8 @@ import sys
 
 from hydra.errors import InstantiationException
 from omegaconf.errors import MissingMandatoryValue
+
+from seqlab.cli.sweep_failures import in_multirun_job, record_failure
 
 
 def describe(err: BaseException) -> str:
@@ -39,8 +43,10 @@ def exit_on_error(prog: str):
             except Exception as err:
                 if os.environ.get("HYDRA_FULL_ERROR") == "1":
                     raise
-                hint = "(HYDRA_FULL_ERROR=1 shows the traceback)"
-                print(f"{prog}: error: {describe(err)} {hint}", file=sys.stderr)
+                line = f"{prog}: error: {describe(err)}"
+                if in_multirun_job():
+                    return record_failure(line)
+                print(f"{line} (HYDRA_FULL_ERROR=1 shows the traceback)", file=sys.stderr)
                 sys.exit(1)
 
         return guarded

@@ -18,6 +18,7 @@ from pathlib import Path
 import hydra
 import lightning as L
 from hydra.core.hydra_config import HydraConfig
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
 from seqlab.cli.checkpoints import StoreConfig, resolve_ckpt_path
@@ -33,6 +34,7 @@ from seqlab.cli.components import (
 from seqlab.cli.errors import exit_on_error
 from seqlab.cli.resolvers import register_resolvers
 from seqlab.cli.summary import best_metric, hparams_of, log_final_hparams, print_summary
+from seqlab.reliability.graceful_stop import GracefulStop
 
 PROG = "seqlab-train"
 
@@ -52,7 +54,11 @@ def train(cfg: DictConfig) -> float | None:
     (output_dir / "config.yaml").write_text(OmegaConf.to_yaml(resolved))
     callbacks = make_callbacks(cfg.get("callbacks"), with_logger=bool(cfg.get("logger")))
     trainer = make_trainer(cfg, [*callbacks, StoreConfig(resolved)])
-    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=False)
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    except SIGTERMException:
+        exit_stopped(trainer)
+        raise
 
     metric = cfg.get("optimized_metric") or "val/loss"
     best = best_metric(trainer, metric)
@@ -61,6 +67,16 @@ def train(cfg: DictConfig) -> float | None:
     log_final_hparams(trainer, hparams_of(cfg, choices), best)
     print_summary(trainer, metric, best, output_dir)
     return best
+
+
+def exit_stopped(trainer: L.Trainer) -> None:
+    """After a SIGTERM/SIGINT stop: one line naming the signal and the checkpoint, exit 128 + signal."""
+    for stop in trainer.callbacks:
+        if isinstance(stop, GracefulStop) and stop.exit_code is not None:
+            saved = f"saved {stop.saved_path}" if stop.saved_path else "no checkpoint saved"
+            print(f"{PROG}: stopped by {stop.received_signal.name}; {saved} "
+                  "(resume with hydra.run.dir=<this run folder> ckpt_path=last)", file=sys.stderr)
+            sys.exit(stop.exit_code)
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="train")

@@ -14,6 +14,7 @@ from typing import Any
 import lightning as L
 from torch.utils.data import DataLoader
 
+from seqlab.data.checks import check_integer
 from seqlab.data.padding import collate_padded
 
 Example = dict[str, Any]
@@ -37,10 +38,8 @@ class InMemoryDataModule(L.LightningDataModule):
         padding_values: dict[str, float] | None = None,
     ) -> None:
         super().__init__()
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
-            raise ValueError(f"num_workers must be a non-negative integer, got {num_workers!r}")
+        check_integer("batch_size", batch_size)
+        check_integer("num_workers", num_workers, minimum=0)
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.collate_fn = partial(
@@ -60,13 +59,17 @@ class InMemoryDataModule(L.LightningDataModule):
         if self.splits is None:
             self.splits = self.build_splits()
 
+    def split_dataset(self, split: str) -> Sequence[Example]:
+        """What the `split` dataloader reads (the split's examples; a subclass may wrap them)."""
+        return self.splits[split]
+
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         if self.splits is None:
             raise RuntimeError(
                 f"{type(self).__name__}: call setup() before asking for the {split} dataloader"
             )
         return DataLoader(
-            self.splits[split],
+            self.split_dataset(split),
             batch_size=self.batch_size,
             shuffle=shuffle,
             num_workers=self.num_workers,

@@ -3,17 +3,20 @@
 270 training and 370 test cases; a validation split is carved deterministically from the training cases.
 The `.ts` files ship inside the sktime (or aeon) wheel, installed by `pip install 'seqlab[datasets]'`;
 `path=` points at another directory holding `JapaneseVowels_TRAIN.ts` and `JapaneseVowels_TEST.ts`.
-Channels are standardised with the mean and standard deviation of the training split only.
+Channels are standardised with the mean and standard deviation of the training split only; `input_noise`
+adds fresh Gaussian noise of that standard deviation to the training inputs at every draw (augmentation).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from seqlab.data.in_memory import Example, InMemoryDataModule
+from seqlab.data.input_noise import InputNoise
 from seqlab.data.optional import find_package_data
 from seqlab.data.splits import carve_validation
 from seqlab.data.ts_format import read_ts
@@ -39,6 +42,7 @@ class JapaneseVowelsDataModule(InMemoryDataModule):
         val_fraction: share of the training cases held out for validation.
         seed: seed of the validation carve-out.
         standardize: scale each channel to zero mean, unit variance (training statistics).
+        input_noise: standard deviation of the Gaussian noise added to training inputs (0: none).
     """
 
     def __init__(
@@ -47,6 +51,7 @@ class JapaneseVowelsDataModule(InMemoryDataModule):
         val_fraction: float = 0.2,
         seed: int = 0,
         standardize: bool = True,
+        input_noise: float = 0.0,
         batch_size: int = 32,
         num_workers: int = 0,
     ) -> None:
@@ -55,6 +60,8 @@ class JapaneseVowelsDataModule(InMemoryDataModule):
         self.val_fraction = val_fraction
         self.seed = seed
         self.standardize = standardize
+        self.input_noise = input_noise
+        InputNoise([], input_noise)  # validates `input_noise` at construction
         self.class_labels: list[str] = []
 
     def prepare_data(self) -> None:
@@ -82,6 +89,10 @@ class JapaneseVowelsDataModule(InMemoryDataModule):
                 for example in split:
                     example["inputs"] = (example["inputs"] - mean) / std  # (T, C)
         return splits
+
+    def split_dataset(self, split: str) -> Sequence[Example]:
+        examples = super().split_dataset(split)
+        return InputNoise(examples, self.input_noise) if split == "train" and self.input_noise else examples
 
     def model_kwargs(self) -> dict[str, Any]:
         return {"input_size": 12, "num_classes": 9}

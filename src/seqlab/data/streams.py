@@ -4,6 +4,8 @@
   per batch row, and batch i holds characters `[i*T, (i+1)*T)` of every stream. Consecutive batches continue
   each stream, so the model may carry its hidden state from one batch to the next. It is an
   `IterableDataset` so Lightning never re-samples it; under DDP each rank takes its own `batch_size` streams.
+  `resume_at(k)` makes the next pass start at batch k (a run resumed mid-epoch, see
+  `seqlab.reliability.stream_position`).
 - `Windows` (independent windows): `seq_len`-character windows at random offsets (training) or the
   non-overlapping windows in order (evaluation), for a model that starts every window from a zero state.
 
@@ -46,12 +48,20 @@ class StreamBatches(IterableDataset):
         self.inputs = ids[:used].view(num_streams, stream_len)[rows]  # (B, L)
         self.targets = ids[1:used + 1].view(num_streams, stream_len)[rows]  # (B, L)
         self.seq_len = seq_len
+        self._first_batch = 0
 
     def __len__(self) -> int:
         return math.ceil(self.inputs.shape[1] / self.seq_len)
 
+    def resume_at(self, batch: int) -> None:
+        """Start the next pass at batch `batch` (the passes after it start at 0 again)."""
+        if isinstance(batch, bool) or not isinstance(batch, int) or not 0 <= batch <= len(self):
+            raise ValueError(f"batch must be an integer in [0, {len(self)}], got {batch!r}")
+        self._first_batch = batch
+
     def __iter__(self):
-        for start in range(0, self.inputs.shape[1], self.seq_len):
+        first, self._first_batch = self._first_batch, 0
+        for start in range(first * self.seq_len, self.inputs.shape[1], self.seq_len):
             stop = start + self.seq_len
             yield self.inputs[:, start:stop], self.targets[:, start:stop]  # (B, T), (B, T)
 

@@ -20,15 +20,14 @@ from seqlab.nn.flat import FlatRecurrent
 TORCH_NEUTRAL_OPTIONS = ("bias", "proj_size", "nonlinearity", "forget_bias", "recurrent_init")
 
 
-def _cell_factory(owner: str, family: str, cell, options: dict, num_states: int, torch_mode: str | None,
-                  default: str | None = None):
+def _cell_factory(owner: str, family: str, cell, options: dict, num_states: int, torch_mode: str | None):
     """Resolve `cell` and the options into `(make_layer_cell(input_size, hidden_size), torch_mode, why)`.
 
-    `family` is torch's cell ("lstm", "gru", "rnn"); `default` the cell used when `cell` names none.
+    `family` is torch's cell ("lstm", "gru", "rnn"), used when `cell` names none.
     `why` says what makes the configuration one torch does not compute ("" when it does).
     """
     if cell is None or isinstance(cell, Mapping):
-        name, extra = default or family, dict(cell or {})
+        name, extra = family, dict(cell or {})
     elif isinstance(cell, str):
         name, extra = cell, {}
     else:
@@ -53,7 +52,7 @@ def _cell_factory(owner: str, family: str, cell, options: dict, num_states: int,
 
 class LSTM(FlatRecurrent):
     """`torch.nn.LSTM` with seqlab's extras: `peephole=True` (Gers & Schmidhuber peepholes) and
-    `coupled=True` (CIFG: input gate = 1 - forget gate) run the cell "lstm_variant" with those options
+    `coupled=True` (CIFG: input gate = 1 - forget gate) run the `lstm` cell with those options
     (peephole weights `weight_ci_l0`, ... start at 0); `dilations`, `cell`, `backend`."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -64,8 +63,7 @@ class LSTM(FlatRecurrent):
         if proj_size:
             options["proj_size"] = proj_size
         options.update({name: True for name, on in (("peephole", peephole), ("coupled", coupled)) if on})
-        default = "lstm_variant" if peephole or coupled else "lstm"
-        make, mode, why = _cell_factory("LSTM", "lstm", cell, options, 2, "LSTM", default)
+        make, mode, why = _cell_factory("LSTM", "lstm", cell, options, 2, "LSTM")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          make_cell=partial(make, hidden_size=hidden_size), torch_mode=mode, why_custom=why,
                          dilations=dilations, backend=backend, device=device, dtype=dtype)

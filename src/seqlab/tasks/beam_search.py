@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import torch
 
+from seqlab.data.checks import check_integer
 from seqlab.tasks.decoder import DecoderState, Seq2SeqDecoder
 
 
 def check_decoding(beam_width: int, max_length: int) -> None:
-    if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
-        raise ValueError(f"beam_width must be an integer >= 1, got {beam_width!r}")
-    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
-        raise ValueError(f"max_length must be an integer >= 1, got {max_length!r}")
+    check_integer("beam_width", beam_width)
+    check_integer("max_length", max_length)
 
 
 @torch.no_grad()

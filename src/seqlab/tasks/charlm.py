@@ -6,7 +6,8 @@
 Truncated BPTT as in char-rnn (`tbptt=True`): batches continue contiguous streams (see
 `seqlab.data.streams.StreamBatches`), so the final hidden state of one batch, detached, starts the next.
 Each stage (train, val, test) carries its own state and resets it when its epoch starts. With
-`tbptt=False` every window starts from a zero state.
+`tbptt=False` every window starts from a zero state. Checkpoints carry the training state (under
+`CARRIED_STATE_KEY`), so a run resumed mid-epoch continues its streams exactly.
 
 Metrics: `train/loss`; `val/loss`, `val/bpc` (bits per character = loss / ln 2) and `val/ppl`
 (perplexity = exp(loss)), from a torchmetrics `MeanMetric` of the loss weighted by characters; the same
@@ -33,6 +34,7 @@ from seqlab.tasks.token_input import TokenInput
 
 INPUTS = ("embedding", "onehot")
 EVAL_STAGES = ("val", "test")
+CARRIED_STATE_KEY = "seqlab_carried_state"
 
 
 def detach_state(state):
@@ -150,6 +152,21 @@ class CharLM(SequenceTask):
 
     def on_test_epoch_end(self) -> None:
         self._log_eval_metrics("test")
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Store the carried training state (a list of tensors, which the safe loader accepts)."""
+        state = self._carried.get("train")
+        if state is not None:
+            tensors = [state] if isinstance(state, Tensor) else list(state)
+            checkpoint[CARRIED_STATE_KEY] = [s.detach().cpu() for s in tensors]  # each (L*D, B, H)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Put the carried training state back (a run resumed mid-epoch continues from it)."""
+        tensors = checkpoint.get(CARRIED_STATE_KEY)
+        if tensors is not None:
+            device = self.device
+            state = tuple(s.to(device) for s in tensors)
+            self._carried["train"] = state[0] if len(state) == 1 else state
 
     # ------------------------------------------------------------------------------------- generation
     @torch.no_grad()

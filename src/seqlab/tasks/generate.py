@@ -16,8 +16,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchmetrics.classification import MulticlassAccuracy
 
+from seqlab.data.checks import check_ids, check_integer
 from seqlab.tasks.stepwise import check_stepwise
 from seqlab.tasks.supervised import SupervisedTask
 
@@ -36,7 +36,7 @@ class GenerateTask(SupervisedTask):
         feedback: `output` (feed the previous symbol back) or `none` (zero input after the seed).
         loss: `cross_entropy` or `sum_squares`.
         head_bias: whether the output layer has a bias (the worked example has none).
-        optimizer, lr, weight_decay, lr_schedule: see `seqlab.tasks.base.SequenceTask`.
+        optimization: `optimizer`, `lr`, `weight_decay`, `lr_schedule` (see `SequenceTask`).
     """
 
     def __init__(
@@ -46,37 +46,25 @@ class GenerateTask(SupervisedTask):
         feedback: str = "output",
         loss: str = "cross_entropy",
         head_bias: bool = True,
-        optimizer: str = "adam",
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        lr_schedule: str | None = None,
+        **optimization: Any,
     ) -> None:
-        super().__init__(rnn, optimizer, lr, weight_decay, lr_schedule)
-        if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 2:
-            raise ValueError(f"vocab_size must be an integer >= 2, got {vocab_size!r}")
+        super().__init__(rnn, **optimization)
+        check_integer("vocab_size", vocab_size, minimum=2)
         if feedback not in FEEDBACKS:
             raise ValueError(f"feedback must be one of {', '.join(FEEDBACKS)}, got '{feedback}'")
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got '{loss}'")
         check_stepwise(self.rnn_spec, "rnn")
-        self.save_hyperparameters()
+        self.save_task_hyperparameters()
         self.vocab_size = vocab_size
         self.feedback = feedback
         self.loss_name = loss
         self.rnn = self.build_rnn(vocab_size)
         self.head = nn.Linear(self.rnn.output_size, vocab_size, bias=head_bias)
-        self.val_acc = MulticlassAccuracy(vocab_size, average="micro")
-        self.test_acc = MulticlassAccuracy(vocab_size, average="micro")
-
-    def _check_ids(self, ids: Tensor) -> None:
-        if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= self.vocab_size):
-            raise ValueError(
-                f"symbol ids must be in [0, {self.vocab_size}), got values in "
-                f"[{int(ids.min())}, {int(ids.max())}]"
-            )
+        self.track_accuracy(vocab_size)
 
     def _one_hot(self, ids: Tensor) -> Tensor:
-        self._check_ids(ids)
+        check_ids(ids, self.vocab_size, "symbol ids")
         return F.one_hot(ids, self.vocab_size).to(self.head.weight.dtype)  # (..., V)
 
     def _next_inputs(self, previous: Tensor) -> Tensor:
@@ -94,7 +82,7 @@ class GenerateTask(SupervisedTask):
         return self.head(output)  # (B, K, V)
 
     def loss_from_scores(self, scores: Tensor, targets: Tensor) -> Tensor:
-        self._check_ids(targets)
+        check_ids(targets, self.vocab_size, "symbol ids")
         if self.loss_name == "cross_entropy":
             return F.cross_entropy(scores.flatten(0, 1), targets.flatten())
         return (self._one_hot(targets) - scores).square().sum() / targets.shape[0]
@@ -106,9 +94,7 @@ class GenerateTask(SupervisedTask):
         scores = self(batch["seed"], batch["targets"])  # (B, K, V)
         loss = self.loss_from_scores(scores, batch["targets"])
         generated = self.generate(batch["seed"], batch["targets"].shape[1])  # (B, K)
-        metric = self.val_acc if stage == "val" else self.test_acc
-        metric(generated.flatten(), batch["targets"].flatten())
-        self.log(f"{stage}/acc", metric, prog_bar=stage == "val")
+        self.log_accuracy(stage, generated.flatten(), batch["targets"].flatten())
         exact = (generated == batch["targets"]).all(1).to(scores.dtype).mean()
         self.log(f"{stage}/exact_match", exact, batch_size=len(generated))
         return loss
@@ -116,8 +102,7 @@ class GenerateTask(SupervisedTask):
     @torch.no_grad()
     def generate(self, seed: Tensor, length: int) -> Tensor:
         """Greedy generation: the argmax symbol at each of `length` steps, `(B,)` seeds -> `(B, length)`."""
-        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
-            raise ValueError(f"length must be a positive integer, got {length!r}")
+        check_integer("length", length)
         inputs = self._one_hot(seed).unsqueeze(1)  # (B, 1, V)
         state, symbols = None, []
         for _ in range(length):

@@ -1,7 +1,8 @@
 """Many-to-one: a sequence in, one prediction out (the shared part of `classify` and `regress`).
 
-The recurrent module runs over the packed batch; its outputs are pooled over time (`seqlab.tasks.pooling`)
-and a linear head maps the pooled vector to the prediction. Subclasses give the loss and the metrics.
+The recurrent module runs over the packed batch; its outputs are pooled over time (`seqlab.tasks.pooling`),
+optionally dropped out, and a linear head maps the pooled vector to the prediction. Subclasses give the loss
+and the metrics.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ class ManyToOneTask(SupervisedTask):
         input_size: features per step.
         head_size: outputs of the linear head (classes, or regression targets).
         pooling: `last`, `mean` or `max` (see `seqlab.tasks.pooling`).
-        optimizer, lr, weight_decay, lr_schedule: see `seqlab.tasks.base.SequenceTask`.
+        dropout: dropout probability on the pooled vector, before the head.
+        optimization: `optimizer`, `lr`, `weight_decay`, `lr_schedule` (see `SequenceTask`).
     """
 
     def __init__(
@@ -32,23 +34,24 @@ class ManyToOneTask(SupervisedTask):
         input_size: int,
         head_size: int,
         pooling: str = "last",
-        optimizer: str = "adam",
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        lr_schedule: str | None = None,
+        dropout: float = 0.0,
+        **optimization: Any,
     ) -> None:
-        super().__init__(rnn, optimizer, lr, weight_decay, lr_schedule)
+        super().__init__(rnn, **optimization)
         check_pooling(pooling)
+        if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
         self.pooling = pooling
         self.num_directions = 2 if self.rnn_spec.get("bidirectional") else 1
         self.rnn = self.build_rnn(input_size)
+        self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(self.rnn.output_size, head_size)
 
     def forward(self, inputs: Tensor, lengths: Tensor) -> Tensor:
         """`inputs (B, T, F)`, `lengths (B,)` -> head outputs `(B, head_size)`."""
         output, h_n = run_packed(self.rnn, inputs, lengths)  # (B, T, D*H)
         pooled = pool(output, lengths, h_n, self.pooling, self.num_directions)  # (B, D*H)
-        return self.head(pooled)  # (B, head_size)
+        return self.head(self.dropout(pooled))  # (B, head_size)
 
     def loss_from_outputs(self, outputs: Tensor, targets: Tensor) -> Tensor:
         raise NotImplementedError

@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
 
+from seqlab.data.checks import check_integer
 from seqlab.tasks.many_to_one import ManyToOneTask
+from seqlab.tasks.supervised import STAGES
 
 
 class RegressTask(ManyToOneTask):
@@ -21,22 +23,15 @@ class RegressTask(ManyToOneTask):
     """
 
     def __init__(
-        self,
-        rnn: dict[str, Any],
-        input_size: int,
-        output_size: int = 1,
-        pooling: str = "last",
-        optimizer: str = "adam",
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        lr_schedule: str | None = None,
+        self, rnn: dict[str, Any], input_size: int, output_size: int = 1, pooling: str = "last",
+        dropout: float = 0.0, **optimization: Any,
     ) -> None:
-        super().__init__(rnn, input_size, output_size, pooling, optimizer, lr, weight_decay, lr_schedule)
-        self.save_hyperparameters()
+        check_integer("output_size", output_size)
+        super().__init__(rnn, input_size, output_size, pooling, dropout, **optimization)
+        self.save_task_hyperparameters()
         self.output_size = output_size
         metrics = MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError()})
-        self.val_metrics = metrics.clone(prefix="val/")
-        self.test_metrics = metrics.clone(prefix="test/")
+        self.stage_metrics = nn.ModuleDict({stage: metrics.clone(prefix=f"{stage}/") for stage in STAGES})
 
     def forward(self, inputs: Tensor, lengths: Tensor) -> Tensor:
         """`(B, T, F)`, `(B,)` -> predictions `(B,)` for one target, else `(B, output_size)`."""
@@ -49,6 +44,6 @@ class RegressTask(ManyToOneTask):
         return F.mse_loss(outputs, targets.to(outputs.dtype))
 
     def update_metrics(self, stage: str, outputs: Tensor, targets: Tensor) -> None:
-        metrics = self.val_metrics if stage == "val" else self.test_metrics
+        metrics = self.stage_metrics[stage]
         metrics(outputs, targets.to(outputs.dtype))
         self.log_dict(metrics)

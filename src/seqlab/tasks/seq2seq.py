@@ -25,7 +25,7 @@ from seqlab.tasks.bridge import StateBridge, state_shapes
 from seqlab.tasks.decoder import DecoderState, Seq2SeqDecoder
 from seqlab.tasks.encoder import Seq2SeqEncoder
 from seqlab.tasks.sequence_metrics import SequenceMetrics
-from seqlab.tasks.supervised import SupervisedTask
+from seqlab.tasks.supervised import SupervisedTask, per_stage
 from seqlab.tasks.teacher_forcing import TeacherForcing
 
 
@@ -40,7 +40,7 @@ class Seq2SeqTask(SupervisedTask):
         embedding_dim: token embedding size (None: one-hot).
         teacher_forcing, teacher_forcing_end, teacher_forcing_steps: see `TeacherForcing`.
         beam_width: 1 decodes greedily; max_length: most tokens decoded; length_penalty: beam ranking.
-        optimizer, lr, weight_decay, lr_schedule: see `seqlab.tasks.base.SequenceTask`.
+        optimization: `optimizer`, `lr`, `weight_decay`, `lr_schedule` (see `SequenceTask`).
     """
 
     def __init__(
@@ -58,14 +58,11 @@ class Seq2SeqTask(SupervisedTask):
         beam_width: int = 1,
         max_length: int = 50,
         length_penalty: float = 0.0,
-        optimizer: str = "adam",
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        lr_schedule: str | None = None,
+        **optimization: Any,
     ) -> None:
-        super().__init__(rnn, optimizer, lr, weight_decay, lr_schedule)
+        super().__init__(rnn, **optimization)
         check_decoding(beam_width, max_length)
-        self.save_hyperparameters()
+        self.save_task_hyperparameters()
         self.teacher_forcing = TeacherForcing(teacher_forcing, teacher_forcing_end, teacher_forcing_steps)
         self.beam_width, self.max_length, self.length_penalty = beam_width, max_length, length_penalty
         self.pad_id, self.bos_id, self.eos_id = Vocabulary.pad_id, Vocabulary.bos_id, Vocabulary.eos_id
@@ -93,8 +90,7 @@ class Seq2SeqTask(SupervisedTask):
         self.bridge = StateBridge(
             encoder_sizes, directions, state_shapes(self.decoder.rnn, self.decoder.input_size)
         )
-        self.val_metrics = SequenceMetrics()
-        self.test_metrics = SequenceMetrics()
+        self.sequence_metrics = per_stage(SequenceMetrics())
 
     def start(self, source: Tensor, source_lengths: Tensor) -> DecoderState:
         """Encode the source and build the decoder's initial state."""
@@ -149,12 +145,12 @@ class Seq2SeqTask(SupervisedTask):
 
     def evaluate(self, batch: dict[str, Any], stage: str) -> Tensor:
         loss = self.loss(batch)
-        metrics = self.val_metrics if stage == "val" else self.test_metrics
-        metrics.update(self.decode(batch["source"], batch["source_lengths"]), self.references(batch))
+        predictions = self.decode(batch["source"], batch["source_lengths"])
+        self.sequence_metrics[stage].update(predictions, self.references(batch))
         return loss
 
     def _log_metrics(self, stage: str) -> None:
-        metrics = self.val_metrics if stage == "val" else self.test_metrics
+        metrics = self.sequence_metrics[stage]
         self.log_dict(
             {f"{stage}/{name}": value for name, value in metrics.compute().items()}, prog_bar=stage == "val"
         )

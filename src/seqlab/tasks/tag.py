@@ -12,10 +12,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchmetrics.classification import MulticlassAccuracy
 
+from seqlab.data.checks import check_ids, check_integer
 from seqlab.data.padding import IGNORE_INDEX
-from seqlab.tasks.packing import run_packed
+from seqlab.tasks.packing import run_packed, time_mask
 from seqlab.tasks.supervised import SupervisedTask
 from seqlab.tasks.token_input import TokenInput
 
@@ -31,7 +31,7 @@ class TagTask(SupervisedTask):
         vocab_size: for token inputs, the input vocabulary size (give this or `input_size`).
         input_size: for feature inputs, features per step.
         embedding_dim: token embedding size; None means one-hot inputs.
-        optimizer, lr, weight_decay, lr_schedule: see `seqlab.tasks.base.SequenceTask`.
+        optimization: `optimizer`, `lr`, `weight_decay`, `lr_schedule` (see `SequenceTask`).
     """
 
     def __init__(
@@ -41,26 +41,21 @@ class TagTask(SupervisedTask):
         vocab_size: int | None = None,
         input_size: int | None = None,
         embedding_dim: int | None = None,
-        optimizer: str = "adam",
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        lr_schedule: str | None = None,
+        **optimization: Any,
     ) -> None:
-        super().__init__(rnn, optimizer, lr, weight_decay, lr_schedule)
+        super().__init__(rnn, **optimization)
         if (vocab_size is None) == (input_size is None):
             raise ValueError(
                 f"give exactly one of vocab_size (token inputs) and input_size (feature inputs), "
                 f"got vocab_size={vocab_size!r}, input_size={input_size!r}"
             )
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
-        self.save_hyperparameters()
+        check_integer("num_classes", num_classes, minimum=2)
+        self.save_task_hyperparameters()
         self.num_classes = num_classes
         self.token_input = TokenInput(vocab_size, embedding_dim) if vocab_size is not None else None
         self.rnn = self.build_rnn(self.token_input.output_size if self.token_input else input_size)
         self.head = nn.Linear(self.rnn.output_size, num_classes)
-        self.val_acc = MulticlassAccuracy(num_classes, average="micro", ignore_index=IGNORE_INDEX)
-        self.test_acc = MulticlassAccuracy(num_classes, average="micro", ignore_index=IGNORE_INDEX)
+        self.track_accuracy(num_classes, ignore_index=IGNORE_INDEX)
 
     def forward(self, inputs: Tensor, lengths: Tensor) -> Tensor:
         """Label scores `(B, T, C)` (zero at padded steps)."""
@@ -69,12 +64,7 @@ class TagTask(SupervisedTask):
         return self.head(output)  # (B, T, C)
 
     def loss_from_scores(self, scores: Tensor, targets: Tensor) -> Tensor:
-        real = targets[targets != IGNORE_INDEX]
-        if real.numel() and (int(real.min()) < 0 or int(real.max()) >= self.num_classes):
-            raise ValueError(
-                f"targets must be label ids in [0, {self.num_classes}) or {IGNORE_INDEX} "
-                f"(padding), got values in [{int(real.min())}, {int(real.max())}]"
-            )
+        check_ids(targets[targets != IGNORE_INDEX], self.num_classes, "targets (label ids, padding excepted)")
         return F.cross_entropy(scores.flatten(0, 1), targets.flatten(), ignore_index=IGNORE_INDEX)
 
     def loss(self, batch: dict[str, Tensor]) -> Tensor:
@@ -83,14 +73,12 @@ class TagTask(SupervisedTask):
     def evaluate(self, batch: dict[str, Tensor], stage: str) -> Tensor:
         scores = self(batch["inputs"], batch["lengths"])  # (B, T, C)
         loss = self.loss_from_scores(scores, batch["targets"])
-        metric = self.val_acc if stage == "val" else self.test_acc
-        metric(scores.argmax(-1).flatten(), batch["targets"].flatten())
-        self.log(f"{stage}/acc", metric, prog_bar=stage == "val")
+        self.log_accuracy(stage, scores.argmax(-1).flatten(), batch["targets"].flatten())
         return loss
 
     @torch.no_grad()
     def predict(self, inputs: Tensor, lengths: Tensor) -> Tensor:
         """Label ids `(B, T)`; padded steps get IGNORE_INDEX."""
         labels = self(inputs, lengths).argmax(-1)  # (B, T)
-        mask = torch.arange(labels.shape[1], device=labels.device) < lengths.to(labels.device).unsqueeze(1)
+        mask = time_mask(lengths.to(labels.device), labels.shape[1])  # (B, T)
         return labels.masked_fill(~mask, IGNORE_INDEX)  # (B, T)

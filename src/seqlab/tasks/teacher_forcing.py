@@ -6,6 +6,8 @@ The ratio is constant (`end=None`) or moves linearly from `start` to `end` over 
 
 from __future__ import annotations
 
+from seqlab.data.checks import check_integer
+
 
 class TeacherForcing:
     """`ratio(step)`: the probability of feeding the true token at optimizer step `step`."""
@@ -14,8 +16,7 @@ class TeacherForcing:
         for name, value in (("teacher_forcing", start), ("teacher_forcing_end", end)):
             if value is not None and not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {value}")
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"teacher_forcing_steps must be a positive integer, got {steps!r}")
+        check_integer("teacher_forcing_steps", steps)
         self.start, self.end, self.steps = start, end, steps
 
     def ratio(self, step: int) -> float:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from seqlab.data.checks import check_ids, check_integer
+
 
 class TokenInput(nn.Module):
     """`(B, T)` ids -> `(B, T, output_size)` vectors; `embedding_dim=None` means one-hot (`vocab_size`)."""
@@ -16,8 +18,7 @@ class TokenInput(nn.Module):
         self, vocab_size: int, embedding_dim: int | None = None, padding_idx: int | None = None
     ) -> None:
         super().__init__()
-        if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 1:
-            raise ValueError(f"vocab_size must be a positive integer, got {vocab_size!r}")
+        check_integer("vocab_size", vocab_size)
         if embedding_dim is None:
             self.embedding = nn.Embedding.from_pretrained(torch.eye(vocab_size), freeze=True)
         else:
@@ -26,9 +27,5 @@ class TokenInput(nn.Module):
         self.output_size = self.embedding.embedding_dim
 
     def forward(self, ids: Tensor) -> Tensor:
-        if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= self.vocab_size):
-            raise ValueError(
-                f"token ids must be in [0, {self.vocab_size}), got values in "
-                f"[{int(ids.min())}, {int(ids.max())}]"
-            )
+        check_ids(ids, self.vocab_size, "token ids")
         return self.embedding(ids)  # (..., E)
