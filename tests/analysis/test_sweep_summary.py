@@ -69,7 +69,8 @@ def test_summary_table_has_swept_settings_and_metrics_in_job_order(tmp_path):
     assert [p.name for p in written] == ["summary.csv", "summary.md", "summary.png"]
     with (sweep / "summary.csv").open() as handle:
         rows = list(csv.reader(handle))
-    assert rows[0] == ["cell", "horizon", "val/loss min", "val/acc last", "steps", "minutes", "job"]  # no seed
+    # seed is the same in every job: not a column
+    assert rows[0] == ["cell", "horizon", "val/loss min", "val/acc last", "steps", "minutes", "job"]
     assert [row[0:4] + row[-1:] for row in rows[1:]] == [
         ["rnn", "50", "0.4", "0.4", "0"],
         ["lstm", "50", "0.2", "0.8", "1"],

@@ -3,9 +3,10 @@
 The run: a 2-layer LSTM (H=64, torch's fused kernel in training), 100 batches of 16 x 50 steps per epoch,
 3 epochs, TensorBoard logging. Wall-clock A/B runs are too noisy on a shared machine, so the time spent
 inside the callbacks' hooks is measured in the same run and compared with the rest of it; the TensorBoard
-writer is created before the run (Lightning creates it at its first log anyway). Target < 10%; measured
-here about 25% (a fixed ~0.2 s per epoch, mostly drawing the matplotlib figure, against 1 s epochs), so the
-bound asserted is a regression guard, not the target.
+writer is created before the run (Lightning creates it at its first log anyway). Target < 10%. Measured
+about 25% when the gradient-flow figure was drawn every epoch (~0.2 s a drawing against 1 s epochs); with the
+defaults now (scalars every epoch, the figure every 10 epochs and once at the end) 5-6% on a loaded 2-core
+machine.
 """
 
 from __future__ import annotations
@@ -57,4 +58,4 @@ def test_default_intervals_add_little_to_training(tmp_path):
     overhead = spent[0] / (total - spent[0])
     print(f"\nfit {total:.2f} s, of which diagnostics {spent[0]:.2f} s: +{100 * overhead:.1f}% over training")
     assert callbacks[0].norms and callbacks[1].summaries and callbacks[2].radii  # they did run
-    assert overhead < 0.5
+    assert overhead < 0.10

@@ -61,7 +61,7 @@ def test_non_utf8_file_and_non_checkpoint_via_subprocess(workdir):
     result = run_cli("train.py", ["dataset=textfile", f"dataset.path={latin1}", *TINY], cwd=folder)
     assert_one_line_error(result, "not UTF-8")
     result = run_cli("generate.py", [f"ckpt_path={latin1}"], cwd=folder)
-    assert_one_line_error(result, "not a checkpoint")
+    assert_one_line_error(result, "is not a seqlab checkpoint")
     result = run_cli("train.py", ["task=nosuch"], cwd=folder, env={"HYDRA_FULL_ERROR": "1"})
     assert result.returncode != 0 and "choose one of" in result.stderr
     result = run_cli("train.py", ["cell.hidden_size=0", *TINY[1:]], cwd=folder, env={"HYDRA_FULL_ERROR": "1"})

@@ -12,6 +12,7 @@ from seqlab.data.adding import MSE_BASELINE, AddingDataModule, make_adding_examp
 from seqlab.data.copy_memory import BLANK, DELIMITER, CopyMemoryDataModule, copy_memory_baseline
 from seqlab.data.counting import CountingDataModule
 from seqlab.data.reverse import ReverseDataModule
+from seqlab.data.seeded_splits import SeededSplits
 
 
 def test_adding_examples_mark_one_value_in_each_half_and_sum_them():
@@ -75,3 +76,13 @@ def test_reverse_targets_are_reversed_sources_and_unknown_symbols_map_to_unk():
     assert datamodule.model_kwargs() == {"source_vocab_size": 9, "target_vocab_size": 9}
     with pytest.raises(ValueError, match="expected 1 <= min_length <= max_length"):
         ReverseDataModule(min_length=5, max_length=3)
+
+
+def test_seeded_splits_use_one_seed_per_split_and_check_sizes():
+    seeded = SeededSplits(num_train=3, num_val=2, num_test=1, seed=7)
+    splits = seeded.build(lambda count, seed: [seed] * count)
+    assert splits == {"train": [7, 7, 7], "val": [8, 8], "test": [9]}
+    with pytest.raises(ValueError, match="num_val must be a positive integer, got 0"):
+        AddingDataModule(num_val=0)
+    with pytest.raises(ValueError, match="seed must be a non-negative integer, got -1"):
+        CopyMemoryDataModule(seed=-1)

@@ -1,8 +1,8 @@
 """Fault drill: SIGKILL a real `train.py` charlm run mid-epoch, resume it with `ckpt_path=last`, and check
 that it ends exactly where an uninterrupted run ends (same weights, same validation loss to 1e-6).
 
-The run (tiny LSTM, CPU, seed 0, 51 truncated-BPTT batches per epoch, 2 epochs) checkpoints every 5 steps.
-It is stopped at step 63, in the middle of epoch 2, three steps after `last.ckpt` (step 60) was written,
+The run (tiny LSTM, CPU, seed 0, 51 truncated-BPTT batches per epoch, 2 epochs) checkpoints every 3 steps.
+It is stopped at step 62, in the middle of epoch 2, two steps after `last.ckpt` (step 60) was written,
 so the resume must redo those steps from the restored stream position and carried hidden state.
 """
 
@@ -25,7 +25,7 @@ from seqlab.reliability.safe_load import load_checkpoint
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-SAVE_EVERY, KILL_AT, STEPS_PER_EPOCH, EPOCHS = 5, 63, 51, 2
+SAVE_EVERY, KILL_AT, STEPS_PER_EPOCH, EPOCHS = 3, 62, 51, 2
 QUIET = ["callbacks.rich_progress_bar=null", "callbacks.rich_model_summary=null",
          "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false", "~logger"]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from task_training import train_steps
 
 from seqlab.data.padding import pad_sequences
 from seqlab.data.vocabulary import Vocabulary
@@ -105,21 +106,15 @@ def test_reversal_overfits(seed):
     target, _ = pad_sequences([torch.tensor(p[::-1] + [Vocabulary.eos_id]) for p in pairs])
     batch = {"source": source, "source_lengths": lengths, "target": target}
     task = _task("bahdanau", rnn={"cell": "lstm", "hidden_size": 32}, lr=0.02).train()
-    optimizer = task.configure_optimizers()
-    for _ in range(120):
-        optimizer.zero_grad()
-        loss = task.loss(batch)
-        loss.backward()
-        optimizer.step()
-    assert loss.item() < 0.02
+    assert train_steps(task, batch, 120) < 0.02
     assert task.eval().decode(source, lengths, beam_width=2) == [p[::-1] for p in pairs]
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"beam_width": 0}, "beam_width must be an integer >= 1, got 0"),
-        ({"max_length": 0}, "max_length must be an integer >= 1, got 0"),
+        ({"beam_width": 0}, "beam_width must be a positive integer, got 0"),
+        ({"max_length": 0}, "max_length must be a positive integer, got 0"),
         ({"attention": "cosine"}, "attention must be None or one of"),
         ({"attention": "dot"}, "dot attention needs"),
         (
@@ -137,9 +132,9 @@ def test_bad_arguments(kwargs, message):
 def test_bad_decode_arguments_and_tokens():
     task = _task()
     source, lengths = _source()
-    with pytest.raises(ValueError, match="beam_width must be an integer >= 1"):
+    with pytest.raises(ValueError, match="beam_width must be a positive integer"):
         task.decode(source, lengths, beam_width=0)
-    with pytest.raises(ValueError, match="max_length must be an integer >= 1"):
+    with pytest.raises(ValueError, match="max_length must be a positive integer"):
         task.decode(source, lengths, max_length=0)
     with pytest.raises(ValueError, match=r"token ids must be in \[0, 9\)"):
         task.decode(source + 20, lengths)

@@ -14,7 +14,8 @@ from pathlib import Path
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 REDUCTIONS = ("min", "max", "last")
-SCALARS_ONLY = {"scalars": 0, "images": 1, "histograms": 1, "tensors": 1, "audio": 1, "compressedHistograms": 1}
+SCALARS_ONLY = {"scalars": 0, "images": 1, "histograms": 1, "tensors": 1, "audio": 1,
+                "compressedHistograms": 1}  # keep every scalar, next to nothing else
 
 
 def check_reductions(metrics: Mapping[str, str]) -> dict[str, str]:
@@ -33,7 +34,8 @@ def reduce_scalars(folder: str | Path, metrics: Mapping[str, str]) -> dict[str, 
         accumulator = EventAccumulator(str(events_file), size_guidance=SCALARS_ONLY)
         accumulator.Reload()
         for tag in accumulator.Tags()["scalars"]:
-            series.setdefault(tag, []).extend((e.step, e.wall_time, e.value) for e in accumulator.Scalars(tag))
+            points = ((e.step, e.wall_time, e.value) for e in accumulator.Scalars(tag))
+            series.setdefault(tag, []).extend(points)
     if not series:
         return {}
     result: dict[str, float] = {}

@@ -1,4 +1,4 @@
-"""The figure of a sweep: one metric against one swept setting, a line per value of another, a panel per a third.
+"""A sweep figure: one metric against one swept setting, a line per value of another, a panel per a third.
 
 `FigureSpec(column="val/loss min", x="horizon", series="cell", panels="experiment/problem", logy=True)`
 plots, for each value of `panels`, the jobs' `column` against `x` with one line per value of `series`.
@@ -49,7 +49,8 @@ def plot_sweep(results: list[JobResult], spec: FigureSpec) -> Figure:
         in_panel = [r for r in plotted if not spec.panels or r.overrides.get(spec.panels, "") == panel]
         for name in _ordered(r.overrides.get(spec.series, "") for r in in_panel) if spec.series else [""]:
             line = [r for r in in_panel if not spec.series or r.overrides.get(spec.series, "") == name]
-            xs = [float(r.overrides[spec.x]) if numeric else x_values.index(r.overrides[spec.x]) for r in line]
+            xs = [float(r.overrides[spec.x]) if numeric else x_values.index(r.overrides[spec.x])
+                  for r in line]
             ys = [r.metrics[spec.column] for r in line]
             order = sorted(range(len(xs)), key=xs.__getitem__)
             axes.plot([xs[i] for i in order], [ys[i] for i in order], marker="o",

@@ -49,7 +49,7 @@ def job_folders(sweep_dir: str | Path) -> list[Path]:
 
 
 def job_label(folder: Path) -> str:
-    """The job number from a `<job>_<overrides>` folder name (the whole name otherwise)."""
+    """The job number of a `<job>_<overrides>` folder: the name up to its first `_`."""
     return folder.name.split("_", 1)[0]
 
 
@@ -72,7 +72,7 @@ def collect(sweep_dir: str | Path, metrics: Mapping[str, str]) -> list[JobResult
 
 
 def swept_keys(results: list[JobResult]) -> list[str]:
-    """Override keys whose value is not the same in every job (all keys for a single job), in first-seen order."""
+    """Override keys whose value differs between jobs (all keys for a single job), in first-seen order."""
     keys = list(dict.fromkeys(key for result in results for key in result.overrides))
     if len(results) < 2:
         return keys

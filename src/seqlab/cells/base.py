@@ -85,6 +85,8 @@ class RecurrentCell(nn.Module):
 
     def forward(self, input: Tensor, hx: Tensor | tuple[Tensor, ...] | None = None):
         """One step, as `torch.nn.RNNCell/GRUCell/LSTMCell` do: returns `h` or the state `(h, c, ...)`."""
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{type(self).__name__}: input must be a Tensor, got {type(input).__name__}")
         if input.dim() not in (1, 2):
             raise ValueError(
                 f"{type(self).__name__}: expected input to be 1-D (unbatched) or 2-D (batch, input_size), "

@@ -24,7 +24,7 @@ def unknown_choice(override: str, config_dir: Path = CONFIG_DIR) -> str | None:
         return None
     key, value = override.split("=", 1)
     group = key.lstrip("+~")
-    if "." in group or not (config_dir / group).is_dir() or group == "hydra" or "(" in value:
+    if "." in group or not (config_dir / group).is_dir() or group.split("/")[0] == "hydra" or "(" in value:
         return None
     options = group_options(group, config_dir)
     for choice in value.split(","):

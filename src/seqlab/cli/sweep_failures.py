@@ -2,11 +2,12 @@
 
 Hydra's launchers stop a sweep at the first job that raises (or `sys.exit`s), and a failed Optuna trial ends
 the whole study. So inside a multirun job `exit_on_error` does not exit: it prints the job's one error line,
-leaves a `FAILED` file (that line) in the job's folder and returns NaN as the job's metric, which the basic
-sweeper ignores and Optuna records as a failed trial. When the sweep ends, `ReportFailedJobs` (a Hydra
-callback, wired in `configs/hydra/default.yaml`) lists every job folder holding a `FAILED` file and exits
-with status 1. The files, not memory, carry the failures, so this works for launchers that run jobs in
-other processes or on other machines (submitit) as long as the sweep folder is shared.
+leaves a `FAILED` file (that line) in the job's folder and returns the worst value as the job's metric
+(+inf, or -inf when the sweeper maximises), which the basic sweeper ignores and Optuna ranks last (NaN
+would not do: the Optuna 2.10 sweeper crashes on a NaN objective). When the sweep ends, `ReportFailedJobs`
+(a Hydra callback, wired in `configs/hydra/default.yaml`) lists every job folder holding a `FAILED`
+file and exits with status 1. The files, not memory, carry the failures, so this works for launchers
+that run jobs in other processes or on other machines (submitit) as long as the sweep folder is shared.
 """
 
 from __future__ import annotations
@@ -29,14 +30,15 @@ def in_multirun_job() -> bool:
 
 
 def record_failure(line: str) -> float:
-    """Print `line` for this sweep job, keep it in the job's `FAILED` file, return NaN (the job's metric)."""
+    """Print `line` for this sweep job, keep it in the job's `FAILED` file, return the worst metric value."""
     hydra_cfg = HydraConfig.get()
     print(f"{line} [job {hydra_cfg.job.num}: {hydra_cfg.job.override_dirname or 'no overrides'}]",
           file=sys.stderr)
     job_dir = Path(hydra_cfg.runtime.output_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
     (job_dir / FAILED_FILE).write_text(line + "\n")
-    return float("nan")
+    maximising = hydra_cfg.sweeper.get("direction") == "maximize"
+    return float("-inf") if maximising else float("inf")
 
 
 def failed_jobs(sweep_dir: str | Path) -> list[tuple[Path, str]]:

@@ -18,6 +18,7 @@ from pathlib import Path
 import hydra
 import lightning as L
 from hydra.core.hydra_config import HydraConfig
+from lightning.pytorch.utilities import rank_zero_only
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
@@ -50,8 +51,7 @@ def train(cfg: DictConfig) -> float | None:
 
     output_dir = Path(cfg.paths.output_dir)
     resolved = plain(cfg)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / "config.yaml").write_text(OmegaConf.to_yaml(resolved))
+    write_config(output_dir, resolved)
     callbacks = make_callbacks(cfg.get("callbacks"), with_logger=bool(cfg.get("logger")))
     trainer = make_trainer(cfg, [*callbacks, StoreConfig(resolved)])
     try:
@@ -65,8 +65,16 @@ def train(cfg: DictConfig) -> float | None:
     choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else {}
     choices = {k: v for k, v in choices.items() if not k.startswith("hydra")}
     log_final_hparams(trainer, hparams_of(cfg, choices), best)
-    print_summary(trainer, metric, best, output_dir)
+    if trainer.is_global_zero:  # under DDP every rank gets here; one summary
+        print_summary(trainer, metric, best, output_dir)
     return best
+
+
+@rank_zero_only
+def write_config(output_dir: Path, resolved: dict) -> None:
+    """The run's resolved config as `<output_dir>/config.yaml` (by rank zero only under DDP)."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / "config.yaml").write_text(OmegaConf.to_yaml(resolved))
 
 
 def exit_stopped(trainer: L.Trainer) -> None:

@@ -12,15 +12,16 @@ from typing import Any
 
 import torch
 
+from seqlab.data.checks import check_integer
 from seqlab.data.in_memory import Example, InMemoryDataModule
+from seqlab.data.seeded_splits import SeededSplits
 
 MSE_BASELINE = 1 / 6  # variance of the sum of two U(0, 1) values
 
 
 def make_adding_examples(count: int, length: int, seed: int) -> list[Example]:
     """`count` adding-problem sequences of `length` steps: `{"inputs": (T, 2), "targets": ()}`."""
-    if isinstance(length, bool) or not isinstance(length, int) or length < 2:
-        raise ValueError(f"length must be an integer >= 2, got {length!r}")
+    check_integer("length", length, minimum=2)
     generator = torch.Generator().manual_seed(seed)
     values = torch.rand(count, length, generator=generator)  # (N, T)
     half = length // 2
@@ -41,7 +42,7 @@ class AddingDataModule(InMemoryDataModule):
     Args:
         length: T, the number of steps.
         num_train, num_val, num_test: examples per split.
-        seed: base seed; the splits use `seed`, `seed + 1`, `seed + 2`.
+        seed: base seed (see `SeededSplits`).
     """
 
     def __init__(
@@ -57,14 +58,10 @@ class AddingDataModule(InMemoryDataModule):
         super().__init__(batch_size, num_workers)
         make_adding_examples(1, length, seed)  # validates `length` at construction
         self.length = length
-        self.sizes = {"train": num_train, "val": num_val, "test": num_test}
-        self.seed = seed
+        self.seeded_splits = SeededSplits(num_train, num_val, num_test, seed)
 
     def build_splits(self) -> dict[str, list[Example]]:
-        return {
-            split: make_adding_examples(n, self.length, self.seed + k)
-            for k, (split, n) in enumerate(self.sizes.items())
-        }
+        return self.seeded_splits.build(lambda count, seed: make_adding_examples(count, self.length, seed))
 
     def model_kwargs(self) -> dict[str, Any]:
         return {"input_size": 2, "output_size": 1}

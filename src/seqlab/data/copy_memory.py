@@ -13,8 +13,10 @@ from typing import Any
 
 import torch
 
+from seqlab.data.checks import check_integer
 from seqlab.data.in_memory import Example, InMemoryDataModule
 from seqlab.data.padding import IGNORE_INDEX
+from seqlab.data.seeded_splits import SeededSplits
 
 NUM_SYMBOLS, BLANK, DELIMITER = 8, 8, 9
 RECALL = 10  # symbols to remember
@@ -27,8 +29,7 @@ def copy_memory_baseline(gap: int) -> float:
 
 def make_copy_memory_examples(count: int, gap: int, seed: int) -> list[Example]:
     """`count` examples `{"inputs": (T+20,), "targets": (T+20,)}` with a blank gap of `gap` steps."""
-    if isinstance(gap, bool) or not isinstance(gap, int) or gap < 1:
-        raise ValueError(f"gap must be a positive integer, got {gap!r}")
+    check_integer("gap", gap)
     generator = torch.Generator().manual_seed(seed)
     symbols = torch.randint(0, NUM_SYMBOLS, (count, RECALL), generator=generator)  # (N, 10)
     blanks = torch.full((count, gap - 1), BLANK)  # (N, T-1)
@@ -45,7 +46,7 @@ class CopyMemoryDataModule(InMemoryDataModule):
     Args:
         gap: T, the length of the blank gap.
         num_train, num_val, num_test: examples per split.
-        seed: base seed; the splits use `seed`, `seed + 1`, `seed + 2`.
+        seed: base seed (see `SeededSplits`).
     """
 
     def __init__(
@@ -66,18 +67,14 @@ class CopyMemoryDataModule(InMemoryDataModule):
         )
         make_copy_memory_examples(1, gap, seed)  # validates `gap` at construction
         self.gap = gap
-        self.sizes = {"train": num_train, "val": num_val, "test": num_test}
-        self.seed = seed
+        self.seeded_splits = SeededSplits(num_train, num_val, num_test, seed)
 
     @property
     def baseline(self) -> float:
         return copy_memory_baseline(self.gap)
 
     def build_splits(self) -> dict[str, list[Example]]:
-        return {
-            split: make_copy_memory_examples(n, self.gap, self.seed + k)
-            for k, (split, n) in enumerate(self.sizes.items())
-        }
+        return self.seeded_splits.build(lambda count, seed: make_copy_memory_examples(count, self.gap, seed))
 
     def model_kwargs(self) -> dict[str, Any]:
         return {"vocab_size": NUM_SYMBOLS + 2, "num_classes": NUM_SYMBOLS + 1}

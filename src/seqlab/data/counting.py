@@ -12,13 +12,13 @@ from typing import Any
 
 import torch
 
+from seqlab.data.checks import check_integer
 from seqlab.data.in_memory import Example, InMemoryDataModule
 
 
 def make_counting_examples(num_values: int, length: int) -> list[Example]:
     """`{"seed": id, "targets": (length,) ids}` for every seed that leaves room for `length` successors."""
-    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
-        raise ValueError(f"length must be a positive integer, got {length!r}")
+    check_integer("length", length)
     if isinstance(num_values, bool) or not isinstance(num_values, int) or num_values < length + 1:
         raise ValueError(f"num_values must be an integer >= length + 1 = {length + 1}, got {num_values!r}")
     return [

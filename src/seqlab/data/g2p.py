@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from seqlab.data.checks import check_integer
 from seqlab.data.optional import find_package_data
 from seqlab.data.seq2seq_module import Pair, Seq2SeqDataModule
 from seqlab.data.splits import hash_split, stable_fraction
@@ -52,10 +53,8 @@ class G2PDataModule(Seq2SeqDataModule):
         super().__init__(batch_size, num_workers)
         hash_split("", val_fraction, test_fraction)  # validates the fractions
         self.path, self.val_fraction, self.test_fraction = path, val_fraction, test_fraction
-        if max_words is not None and (
-            isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 1
-        ):
-            raise ValueError(f"max_words must be None or a positive integer, got {max_words!r}")
+        if max_words is not None:
+            check_integer("max_words", max_words)
         self.max_words = max_words
 
     def dictionary_path(self) -> Path:

@@ -10,6 +10,7 @@ import string
 
 import torch
 
+from seqlab.data.seeded_splits import SeededSplits
 from seqlab.data.seq2seq_module import Pair, Seq2SeqDataModule
 
 
@@ -34,7 +35,7 @@ def make_reverse_pairs(
 
 
 class ReverseDataModule(Seq2SeqDataModule):
-    """Args: `num_symbols`, `min_length`, `max_length`, examples per split, `seed` (splits: seed, +1, +2)."""
+    """Args: `num_symbols`, `min_length`, `max_length`, examples per split, `seed` (see `SeededSplits`)."""
 
     def __init__(
         self,
@@ -51,11 +52,11 @@ class ReverseDataModule(Seq2SeqDataModule):
         super().__init__(batch_size, num_workers)
         make_reverse_pairs(1, num_symbols, min_length, max_length, seed)  # validates the arguments
         self.num_symbols, self.min_length, self.max_length = num_symbols, min_length, max_length
-        self.sizes = {"train": num_train, "val": num_val, "test": num_test}
-        self.seed = seed
+        self.seeded_splits = SeededSplits(num_train, num_val, num_test, seed)
 
     def build_pairs(self) -> dict[str, list[Pair]]:
-        return {
-            split: make_reverse_pairs(n, self.num_symbols, self.min_length, self.max_length, self.seed + k)
-            for k, (split, n) in enumerate(self.sizes.items())
-        }
+        return self.seeded_splits.build(
+            lambda count, seed: make_reverse_pairs(
+                count, self.num_symbols, self.min_length, self.max_length, seed
+            )
+        )

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from seqlab.cells.base import RecurrentCell, State
-from seqlab.nn.inputs import SequenceBatch, format_output, parse_hx, to_sequence_batch
+from seqlab.nn.inputs import SequenceBatch, check_dtype, format_output, parse_hx, to_sequence_batch
 from seqlab.nn.time_loop import run_direction
 
 
@@ -108,6 +108,7 @@ class RecurrentBase(nn.Module):
         owner = type(self).__name__
         cells = self._layer_cells()
         batch = to_sequence_batch(owner, input, self.input_size, self.batch_first, lengths)
+        check_dtype(owner, batch.x, cells[0][0].weight_ih)
         sizes = cells[0][0].state_sizes
         states = parse_hx(owner, hx, sizes, self.num_layers * self.num_directions, batch)
         if states is None:

@@ -77,6 +77,14 @@ def _check_lengths(owner: str, lengths, max_len: int, batch_size: int, device) -
     return lengths.to(device=device, dtype=torch.long)
 
 
+def check_dtype(owner: str, x: Tensor, weight: Tensor) -> None:
+    """Refuse input whose dtype differs from the weights', with torch.nn's message (as torch, not under
+    autocast, which casts inside the layer)."""
+    if x.dtype != weight.dtype and not torch._C._is_any_autocast_enabled():
+        raise ValueError(f"{owner}: input dtype ({x.dtype}) does not match weight dtype ({weight.dtype}). "
+                         f"Convert input: input.to({weight.dtype}), or convert model: model.to({x.dtype})")
+
+
 def parse_hx(owner: str, hx, state_sizes: tuple[int, ...], num_states_first: int, batch: SequenceBatch):
     """`hx` (tensor, or tuple for multi-state cells) -> tuple of `(L*D, B, n)` tensors, or None."""
     if hx is None:
@@ -98,6 +106,9 @@ def parse_hx(owner: str, hx, state_sizes: tuple[int, ...], num_states_first: int
         if not isinstance(part, Tensor) or tuple(part.shape) != expected:
             got = tuple(part.shape) if isinstance(part, Tensor) else type(part).__name__
             raise ValueError(f"{owner}: expected {name} of shape {expected}, got {got}")
+        if part.dtype != batch.x.dtype and not torch._C._is_any_autocast_enabled():
+            raise ValueError(f"{owner}: expected {name} to have the input's dtype {batch.x.dtype}, "
+                             f"got {part.dtype}")
         states.append(part.unsqueeze(1) if batch.unbatched else part)  # (L*D, B, n)
     return tuple(states)
 

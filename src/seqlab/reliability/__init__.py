@@ -9,13 +9,18 @@
   last.ckpt, exit".
 - `rng_state`: `RNGStateCallback`, which puts the torch/numpy/python RNG states into checkpoints for exact
   resume (and the notes on what a task must save itself).
+- `stream_position`: `StreamPosition`, which saves how far into its epoch a run is and makes a resumed
+  run's truncated-BPTT streams continue from there (with the task's carried state: exact mid-epoch resume).
 - `optuna_storage`: whether Optuna's shared RDB storage works with the installed versions, and pins that do.
 
 Wiring (see each module's docstring):
 
     Trainer(plugins=[AtomicSafeCheckpointIO()],
-            callbacks=[NonFiniteLossGuard(), GracefulStop(), RNGStateCallback(),
+            callbacks=[NonFiniteLossGuard(), GracefulStop(), RNGStateCallback(), StreamPosition(),
                        ModelCheckpoint(save_last=True)])
+
+`seqlab-train` does this through `configs/trainer/default.yaml` (plugins) and
+`configs/callbacks/default.yaml`.
 
 The package imports nothing at import time, so `optuna_storage` can be used without torch or Lightning.
 """
