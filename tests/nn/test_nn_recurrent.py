@@ -104,3 +104,22 @@ def test_device_and_dtype_arguments():
     lstm = snn.LSTM(3, 4, 2, device="cpu", dtype=torch.float64)
     assert all(p.dtype == torch.float64 for p in lstm.parameters())
     assert lstm(torch.randn(5, 2, 3, dtype=torch.float64))[0].dtype == torch.float64
+
+
+def test_make_recurrent_runs_full_gate_recurrence_lstm_on_recurrent():
+    torch.manual_seed(0)
+    layer = snn.make_recurrent("lstm", 3, 4, num_layers=2, cell_kwargs={"full_gate_recurrence": True})
+    assert isinstance(layer, snn.Recurrent)
+    x = torch.randn(2, 5, 3)  # (B, T, I)
+    out, state = layer(x)
+    assert out.shape == (2, 5, 4)
+    # The stacked result equals the two cells run by hand, step by step.
+    cells = layer.cells
+    expected = x
+    for cell in cells:
+        s, outs = cell.init_state(2), []
+        for x_t in expected.unbind(1):
+            h, s = cell.step(cell.project_input(x_t), s)
+            outs.append(h)
+        expected = torch.stack(outs, 1)  # (B, T, H)
+    torch.testing.assert_close(out, expected)

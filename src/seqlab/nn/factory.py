@@ -22,13 +22,14 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
     `coupled`, `nonlinearity` passed through), `Recurrent(make_cell(cell, ...))` for any other cell name.
 
     Other `cell_kwargs` of a torch family (`forget_bias`, `recurrent_init`, ...) reach its cell through
-    `cell=`. `backend` applies to the torch families only; another cell with `backend="torch"` is a
-    ValueError.
+    `cell=`. An LSTM with `full_gate_recurrence` carries a third state tensor (the previous gates), which
+    torch's `(h, c)` API cannot return, so it runs on `Recurrent`. `backend` applies to the torch families
+    only; another cell with `backend="torch"` is a ValueError.
     """
     cell_kwargs = dict(cell_kwargs or {})
     layer_args = {"num_layers": num_layers, "bidirectional": bidirectional, "dropout": dropout,
                   "batch_first": batch_first, "dilations": dilations}
-    if cell in TORCH_FAMILIES:
+    if cell in TORCH_FAMILIES and not cell_kwargs.get("full_gate_recurrence"):
         module_kwargs = {k: cell_kwargs.pop(k) for k in MODULE_OPTIONS[cell] if k in cell_kwargs}
         return TORCH_FAMILIES[cell](input_size, hidden_size, backend=backend, cell=cell_kwargs or None,
                                     **layer_args, **module_kwargs)
