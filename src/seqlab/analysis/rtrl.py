@@ -49,7 +49,7 @@ def rtrl_gradients(cell: RecurrentCell, inputs: Tensor, step_loss: StepLoss, rea
         state = cell.init_state(batch, device=inputs.device, dtype=inputs.dtype)
     readout_params = dict(readout.named_parameters()) if readout is not None else {}
     with torch.no_grad():
-        a_x_all = cell.project_input(inputs)  # (B, T, G*H)
+        a_x_all = torch.nn.functional.linear(inputs, cell.weight_ih, cell.bias_ih)  # U x + b_ih, (B, T, G*H)
         sensitivities = _zero_sensitivities(cell, batch, sum(cell.state_sizes))
         grads = {name: torch.zeros_like(p) for name, p in cell.named_parameters()}
         readout_grads = {name: torch.zeros_like(p) for name, p in readout_params.items()}

@@ -71,11 +71,17 @@ class RecurrentCell(nn.Module):
         return tuple(torch.zeros(batch_size, n, device=device, dtype=dtype) for n in self.state_sizes)
 
     # ------------------------------------------------------------------------------------- computation
+    # Whether `project_input` also adds `bias_hh`, once for all steps, so that `step` never adds it.
+    # False only where b_hh sits inside a gate product (torch's GRU: r ⊙ (W_hn h + b_hn)).
+    folds_recurrent_bias: bool = True
+
     def project_input(self, x: Tensor) -> Tensor:
-        """Input contribution for every step at once: `(..., I) -> (..., G*H)`."""
+        """Input contribution for every step at once: `(..., I) -> (..., G*H)`, with `bias_ih` added (and
+        `bias_hh` too when `folds_recurrent_bias`)."""
         if self.bias_ih is None:
             return torch.matmul(x, self.weight_ih.t())  # (..., G*H)
-        return torch.addmm(self.bias_ih, x.reshape(-1, x.shape[-1]), self.weight_ih.t()).view(
+        bias = self.bias_ih + self.bias_hh if self.folds_recurrent_bias else self.bias_ih  # (G*H,)
+        return torch.addmm(bias, x.reshape(-1, x.shape[-1]), self.weight_ih.t()).view(
             *x.shape[:-1], -1
         )  # (..., G*H)
 

@@ -43,8 +43,7 @@ class ElmanCell(RecurrentCell):
 
     def step(self, x_proj_t: Tensor, state: State) -> tuple[Tensor, State]:
         (h,) = state  # (B, H)
-        pre = x_proj_t if self.bias_hh is None else x_proj_t + self.bias_hh
-        pre = torch.addmm(pre, h, self.weight_hh.t())  # (B, H)
+        pre = torch.addmm(x_proj_t, h, self.weight_hh.t())  # (B, H); both biases are in x_proj_t
         if self.nonlinearity == "tanh":
             h = pre.tanh()
         elif self.nonlinearity == "relu":

@@ -47,6 +47,11 @@ class GRUCell(RecurrentCell):
         self._make_parameters()
         self.reset_parameters()
 
+    @property
+    def folds_recurrent_bias(self) -> bool:
+        """torch's form keeps b_hn inside r ⊙ (W_hn h + b_hn); the textbook form can fold b_hh."""
+        return not self.reset_after
+
     def step(self, x_proj_t: Tensor, state: State) -> tuple[Tensor, State]:
         if not self.reset_after:
             return self._step_reset_before(x_proj_t, state)
@@ -69,8 +74,7 @@ class GRUCell(RecurrentCell):
         (h,) = state  # (B, H)
         size = self.hidden_size
         weight_rz, weight_n = self.weight_hh.split([2 * size, size])  # (2H, H), (H, H)
-        pre = x_proj_t if self.bias_hh is None else x_proj_t + self.bias_hh  # (B, 3H)
-        pre_rz, pre_n = pre.split([2 * size, size], dim=1)  # (B, 2H), (B, H)
+        pre_rz, pre_n = x_proj_t.split([2 * size, size], dim=1)  # (B, 2H), (B, H); both biases included
         r, z = torch.addmm(pre_rz, h, weight_rz.t()).sigmoid().chunk(2, dim=1)  # 2 x (B, H)
         n = torch.addmm(pre_n, r * h, weight_n.t()).tanh()  # (B, H)
         h = n + z * (h - n)  # (1 − z) ⊙ n + z ⊙ h_{t-1}, (B, H)

@@ -74,8 +74,7 @@ class LeakyCell(RecurrentCell):
 
     def step(self, x_proj_t: Tensor, state: State) -> tuple[Tensor, State]:
         (h,) = state  # (B, H)
-        pre = x_proj_t if self.bias_hh is None else x_proj_t + self.bias_hh  # (B, H)
-        target = torch.addmm(pre, h, self.weight_hh.t()).tanh()  # (B, H)
+        target = torch.addmm(x_proj_t, h, self.weight_hh.t()).tanh()  # (B, H); both biases in x_proj_t
         rate = self.time_constant().reciprocal()  # 1/τ, (H,)
         h = h + rate * (target - h)  # (1 − 1/τ) ⊙ h_{t-1} + (1/τ) ⊙ tanh(·), (B, H)
         return h, (h,)

@@ -105,10 +105,7 @@ class LSTMCell(LSTMVariantsMixin, RecurrentCell):
         if self.is_variant:
             return self._variant_step(x_proj_t, state)
         h, c = state  # (B, P or H), (B, H)
-        if self.bias_hh is None:
-            gates = torch.addmm(x_proj_t, h, self.weight_hh.t())  # (B, 4H)
-        else:
-            gates = torch.addmm(x_proj_t + self.bias_hh, h, self.weight_hh.t())  # (B, 4H)
+        gates = torch.addmm(x_proj_t, h, self.weight_hh.t())  # (B, 4H); both biases are in x_proj_t
         i, f, g, o = gates.chunk(4, dim=1)  # 4 x (B, H)
         i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
         c = f * c + i * g  # (B, H)

@@ -102,8 +102,6 @@ class LSTMVariantsMixin:
 
     def _variant_step(self, x_proj_t: Tensor, state: State) -> tuple[Tensor, State]:
         h, c = state[0], state[1]  # (B, P or H), (B, H)
-        if self.bias_hh is not None:
-            x_proj_t = x_proj_t + self.bias_hh  # (B, G*H)
         blocks = torch.addmm(x_proj_t, h, self.weight_hh.t()).chunk(self.num_gates, dim=1)  # G x (B, H)
         pre = dict(zip(self.gate_names, blocks, strict=True))
         if self.full_gate_recurrence:

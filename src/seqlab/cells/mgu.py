@@ -37,8 +37,7 @@ class MGUCell(RecurrentCell):
         (h,) = state  # (B, H)
         size = self.hidden_size
         weight_f, weight_h = self.weight_hh.split([size, size])  # (H, H), (H, H)
-        pre = x_proj_t if self.bias_hh is None else x_proj_t + self.bias_hh  # (B, 2H)
-        pre_f, pre_h = pre.split([size, size], dim=1)  # (B, H), (B, H)
+        pre_f, pre_h = x_proj_t.split([size, size], dim=1)  # (B, H), (B, H); both biases included
         f = torch.addmm(pre_f, h, weight_f.t()).sigmoid()  # (B, H)
         candidate = torch.addmm(pre_h, f * h, weight_h.t()).tanh()  # (B, H)
         h = h + f * (candidate - h)  # (1 − f) ⊙ h_{t-1} + f ⊙ h̃_t, (B, H)
