@@ -10,6 +10,7 @@ peak in training.
     python scripts/bench.py                 # full CPU run, 2 threads
     python scripts/bench.py --device cuda   # on a GPU
     python scripts/bench.py --quick         # tiny sizes, one repeat (a smoke test)
+    python scripts/bench.py --only dilated  # the configurations whose name holds a word
 """
 
 from __future__ import annotations
@@ -73,13 +74,16 @@ def variant_cases(shape: Shape) -> list[Case]:
              [("seqlab LSTM(coupled)", lambda: snn.LSTM(i, h, batch_first=True, coupled=True))]),
         Case("MGU L1", shape, ("torch.nn.GRU", lambda: nn.GRU(i, h, batch_first=True)),
              [("seqlab Recurrent(mgu)", lambda: snn.Recurrent(make_cell("mgu", i, h), batch_first=True))]),
-        Case("dilated LSTM L1 d=4", shape,
-             ("seqlab LSTM custom d=1", lambda: snn.LSTM(i, h, batch_first=True, backend="custom")),
-             [("seqlab LSTM d=4", lambda: snn.LSTM(i, h, batch_first=True, dilations=4))]),
-        Case("dilated GRU L2 d=1,2", shape,
-             ("seqlab GRU custom d=1", lambda: snn.GRU(i, h, 2, batch_first=True, backend="custom")),
-             [("seqlab GRU d=1,2", lambda: snn.GRU(i, h, 2, batch_first=True, dilations=[1, 2]))]),
-    ]
+    ] + [dilated_case(family, shape) for family in ("LSTM", "GRU")]
+
+
+def dilated_case(family: str, shape: Shape) -> Case:
+    """Issue 5's dilated configuration: 4 layers with dilations 1, 2, 4, 8 vs the same stack undilated."""
+    i, h, layer = shape.input_size, shape.hidden_size, getattr(snn, family)
+    return Case(f"dilated {family} L4", shape,
+                (f"seqlab {family} custom d=1", lambda: layer(i, h, 4, batch_first=True, backend="custom")),
+                [(f"seqlab {family} d=1,2,4,8",
+                  lambda: layer(i, h, 4, batch_first=True, dilations=[1, 2, 4, 8]))])
 
 
 def all_cases(big: Shape, small: Shape) -> list[Case]:
@@ -182,6 +186,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (CPU)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement (median)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes and one repeat (smoke test)")
+    parser.add_argument("--only", default="",
+                        help="comma-separated words; run only the configurations whose name holds one")
     args = parser.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: torch.cuda.is_available() is False")
@@ -194,7 +200,11 @@ def main(argv: list[str] | None = None) -> None:
     memory = "peak allocated (CUDA)" if device.type == "cuda" else "saved for backward (CPU)"
     print(f"seqlab.nn vs torch.nn on {device} ({args.threads} threads), median of {repeats}; "
           f"mem = {memory}; x = ratio to the reference (first row of each configuration)", flush=True)
-    run_cases(all_cases(big, small), device, repeats)
+    words = [w.strip().lower() for w in args.only.split(",") if w.strip()]
+    cases = [c for c in all_cases(big, small) if not words or any(w in c.name.lower() for w in words)]
+    if not cases:
+        parser.error(f"--only {args.only!r} names no configuration")
+    run_cases(cases, device, repeats)
 
 
 if __name__ == "__main__":

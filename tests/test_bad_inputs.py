@@ -36,6 +36,7 @@ from cli_helpers import TINY, compose_config, run_cli  # noqa: E402
 
 from seqlab.cli.choices import check_group_choices  # noqa: E402
 from seqlab.cli.errors import exit_on_error  # noqa: E402
+from seqlab.cli.override_keys import check_override_keys  # noqa: E402
 from seqlab.cli.eval import evaluate  # noqa: E402
 from seqlab.cli.train import train  # noqa: E402
 
@@ -111,6 +112,18 @@ def choice(override: str):
         err = io.StringIO()
         with redirect_stderr(err), pytest.raises(SystemExit) as info:
             check_group_choices([override], "seqlab-train")
+        return info.value.code, err.getvalue()
+
+    return trigger
+
+
+def override_keys(config_name: str, *overrides: str):
+    """Trigger: the check of `a.b=value` overrides against the composed config, made before Hydra runs."""
+
+    def trigger(tmp_path: Path):
+        err = io.StringIO()
+        with redirect_stderr(err), pytest.raises(SystemExit) as info:
+            check_override_keys(list(overrides), "seqlab-train", config_name)
         return info.value.code, err.getvalue()
 
     return trigger
@@ -368,14 +381,34 @@ CASES = [
         id="cli-device-nosuch",
     ),
     pytest.param(
-        compose("trainer.nosuch=1"),
-        Exception,  # Hydra's ConfigCompositionException
-        r"^Could not override 'trainer.nosuch'.\nTo append to your config use \+trainer.nosuch=1",
-        id="cfg-unknown-trainer-key",
+        override_keys("train", "trainer.nosuch=1"),
+        2,
+        r"^seqlab-train: error: trainer.nosuch: no such key \(trainer has .*max_epochs.*\); "
+        r"to add a new key write \+trainer.nosuch=<value>$",
+        id="cli-unknown-trainer-key",
+    ),
+    pytest.param(
+        override_keys("train", "task=classify", "task.nosuch=1"),
+        2,
+        r"^seqlab-train: error: task.nosuch: no such key \(task has .*pooling.*\); to add a new key write ",
+        id="cli-unknown-task-key",
+    ),
+    pytest.param(
+        override_keys("eval", "nosuch=1"),
+        2,
+        r"^seqlab-train: error: nosuch: no such key \(top-level keys are .*ckpt_path.*split.*\)",
+        id="cli-unknown-eval-key",
+    ),
+    pytest.param(
+        command("train.py", "trainer.nosuch=1"),
+        2,
+        r"^seqlab-train: error: trainer.nosuch: no such key \(trainer has [^\n]*\); to add a new key write "
+        r"\+trainer.nosuch=<value>$",
+        id="cli-unknown-key-command",
     ),
     pytest.param(
         compose("cell.nosuch=1"),
-        Exception,
+        Exception,  # what Hydra itself says when the config is composed by other code
         r"^Could not override 'cell.nosuch'.\nTo append to your config use \+cell.nosuch=1",
         id="cfg-unknown-cell-key",
     ),

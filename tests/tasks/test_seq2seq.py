@@ -1,5 +1,6 @@
 """task=seq2seq: beam width 1 is greedy, beam search scores at least as well, attention masks padding,
-bridges between different cells, teacher forcing schedules, reversal overfit, bad input."""
+bridges between different cells, Luong's attention order against a hand computation, teacher forcing
+schedules, reversal overfit (both attention orders), bad input."""
 
 from __future__ import annotations
 
@@ -35,11 +36,21 @@ def _log_probability(task, source, lengths, row, tokens):
     return -F.cross_entropy(logits[0], target[0], reduction="sum").item()
 
 
-@pytest.mark.parametrize("attention", [None, "bahdanau", "dot", "general"])
-def test_beam_width_one_is_greedy_and_wider_beams_score_higher(seed, attention):
+@pytest.mark.parametrize(
+    ("attention", "attention_order"),
+    [
+        (None, "bahdanau"),
+        ("bahdanau", "bahdanau"),
+        ("dot", "bahdanau"),
+        ("general", "bahdanau"),
+        ("dot", "luong"),
+        ("general", "luong"),
+    ],
+)
+def test_beam_width_one_is_greedy_and_wider_beams_score_higher(seed, attention, attention_order):
     rnn = {"cell": "lstm", "hidden_size": 8, "bidirectional": attention != "dot"}
     decoder = {"cell": "lstm", "hidden_size": 8} if attention == "dot" else {"cell": "gru", "hidden_size": 12}
-    task = _task(attention, rnn=rnn, decoder_rnn=decoder, max_length=6)
+    task = _task(attention, rnn=rnn, decoder_rnn=decoder, max_length=6, attention_order=attention_order)
     source, lengths = _source()
     greedy = task.decode(source, lengths)
     assert task.decode(source, lengths, beam_width=1) == greedy
@@ -92,6 +103,37 @@ def test_attention_scores_against_a_hand_computation(seed):
         torch.testing.assert_close(context[b], expected @ keys[b, :n])
 
 
+def test_luong_step_against_a_hand_computation(seed):
+    """h_t = LSTM([emb(y_{t-1}); h̃_{t-1}]), c_t = attend(h_t), h̃_t = tanh(W_c [c_t; h_t]),
+    logits = W_s h̃_t + b_s."""
+    rnn = {"cell": "gru", "hidden_size": 5, "bidirectional": True}
+    task = _task("general", rnn=rnn, decoder_rnn={"cell": "lstm", "hidden_size": 7}, attention_order="luong")
+    task, decoder = task.double(), task.decoder
+    source, lengths = _source()
+    state = task.start(source, lengths)
+    assert (state.attentional == 0).all() and state.attentional.shape == (3, 7)  # h̃_0 = 0
+    state.attentional = torch.randn(3, 7, dtype=torch.float64)  # a non-zero h̃_{t-1} to feed back
+    previous = torch.tensor([4, 8, 5])
+    logits, new_state = decoder.step(previous, state)
+
+    lstm, (h_prev, c_prev) = decoder.rnn, (state.rnn_state[0][0], state.rnn_state[1][0])  # (B, H) each
+    x = torch.cat([decoder.token_input.embedding.weight[previous], state.attentional], dim=-1)  # (B, E+H)
+    gates = x @ lstm.weight_ih_l0.T + lstm.bias_ih_l0 + h_prev @ lstm.weight_hh_l0.T + lstm.bias_hh_l0
+    i, f, g, o = gates.chunk(4, dim=-1)
+    c = torch.sigmoid(f) * c_prev + torch.sigmoid(i) * torch.tanh(g)
+    h = torch.sigmoid(o) * torch.tanh(c)  # (B, H)
+    memory, W_a = state.memory, decoder.attention.bilinear.weight  # (B, S, K), (H, K)
+    scores = torch.einsum("bh,hk,bsk->bs", h, W_a, memory).masked_fill(~state.mask, float("-inf"))
+    context = torch.einsum("bs,bsk->bk", torch.softmax(scores, dim=-1), memory)  # (B, K)
+    attentional = torch.tanh(torch.cat([context, h], dim=-1) @ decoder.combine.weight.T)  # (B, H)
+    expected = attentional @ decoder.head.weight.T + decoder.head.bias  # (B, V)
+
+    torch.testing.assert_close(logits, expected)
+    torch.testing.assert_close(new_state.attentional, attentional)
+    torch.testing.assert_close(new_state.rnn_state[0][0], h)
+    torch.testing.assert_close(new_state.rnn_state[1][0], c)
+
+
 def test_teacher_forcing_schedule():
     assert TeacherForcing(0.7).ratio(10_000) == 0.7
     schedule = TeacherForcing(1.0, 0.2, steps=100)
@@ -100,12 +142,14 @@ def test_teacher_forcing_schedule():
         TeacherForcing(1.0, 1.5)
 
 
-def test_reversal_overfits(seed):
+@pytest.mark.parametrize(("attention", "attention_order"), [("bahdanau", "bahdanau"), ("general", "luong")])
+def test_reversal_overfits(seed, attention, attention_order):
     pairs = [[4, 5, 6], [7, 8], [5, 4, 8, 7], [6, 6, 7]]
     source, lengths = pad_sequences([torch.tensor(p) for p in pairs])
     target, _ = pad_sequences([torch.tensor(p[::-1] + [Vocabulary.eos_id]) for p in pairs])
     batch = {"source": source, "source_lengths": lengths, "target": target}
-    task = _task("bahdanau", rnn={"cell": "lstm", "hidden_size": 32}, lr=0.02).train()
+    rnn = {"cell": "lstm", "hidden_size": 32}
+    task = _task(attention, rnn=rnn, attention_order=attention_order, lr=0.02).train()
     assert train_steps(task, batch, 120) < 0.02
     assert task.eval().decode(source, lengths, beam_width=2) == [p[::-1] for p in pairs]
 
@@ -122,11 +166,15 @@ def test_reversal_overfits(seed):
             "decoder_rnn.bidirectional must be False",
         ),
         ({"teacher_forcing": -0.1}, r"teacher_forcing must be in \[0, 1\]"),
+        ({"attention_order": "reverse"}, "^attention_order must be one of bahdanau, luong, got 'reverse'$"),
+        ({"attention_order": None}, "^attention_order must be one of bahdanau, luong, got None$"),
+        ({"attention": None, "attention_order": "luong"}, "^attention_order='luong' needs an attention"),
     ],
 )
 def test_bad_arguments(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=message) as info:
         _task(**{"attention": "bahdanau", **kwargs})
+    assert "\n" not in str(info.value)
 
 
 def test_bad_decode_arguments_and_tokens():

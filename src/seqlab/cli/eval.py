@@ -19,6 +19,7 @@ from seqlab.cli.checkpoints import load_task
 from seqlab.cli.choices import CONFIG_DIR, check_group_choices
 from seqlab.cli.components import apply_device_settings, make_datamodule
 from seqlab.cli.errors import exit_on_error
+from seqlab.cli.override_keys import check_override_keys
 
 PROG = "seqlab-eval"
 SPLITS = ("test", "val")
@@ -48,6 +49,7 @@ def hydra_main(cfg: DictConfig) -> dict[str, float]:
 def main() -> None:
     """Console-script entry point."""
     check_group_choices(sys.argv[1:], PROG)
+    check_override_keys(sys.argv[1:], PROG, "eval")
     hydra_main()
 
 

@@ -17,6 +17,7 @@ from omegaconf import DictConfig
 from seqlab.cli.checkpoints import load_task
 from seqlab.cli.choices import CONFIG_DIR, check_group_choices
 from seqlab.cli.errors import exit_on_error
+from seqlab.cli.override_keys import check_override_keys
 
 PROG = "seqlab-generate"
 
@@ -49,6 +50,7 @@ def hydra_main(cfg: DictConfig) -> str:
 def main() -> None:
     """Console-script entry point."""
     check_group_choices(sys.argv[1:], PROG)
+    check_override_keys(sys.argv[1:], PROG, "generate")
     hydra_main()
 
 

@@ -33,6 +33,7 @@ from seqlab.cli.components import (
     plain,
 )
 from seqlab.cli.errors import exit_on_error
+from seqlab.cli.override_keys import check_override_keys
 from seqlab.cli.resolvers import register_resolvers
 from seqlab.cli.summary import best_metric, hparams_of, log_final_hparams, print_summary
 from seqlab.reliability.graceful_stop import GracefulStop
@@ -96,6 +97,7 @@ def hydra_main(cfg: DictConfig) -> float | None:
 def main() -> None:
     """Console-script entry point."""
     check_group_choices(sys.argv[1:], PROG)
+    check_override_keys(sys.argv[1:], PROG, "train")
     register_resolvers()
     hydra_main()
 

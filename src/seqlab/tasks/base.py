@@ -29,6 +29,8 @@ class SequenceTask(L.LightningModule):
         lr_schedule: None, "cosine" (to 0 over the run) or "plateau" (halve on a flat `val/loss`).
     """
 
+    flops_per_batch = None  # read by Lightning's ThroughputMonitor (callbacks.throughput); not counted here
+
     def __init__(self, rnn: dict[str, Any], optimizer: str = "adam", lr: float = 1e-3,
                  weight_decay: float = 0.0, lr_schedule: str | None = None) -> None:
         super().__init__()

@@ -1,17 +1,26 @@
-"""Greedy and beam-search decoding over a `Seq2SeqDecoder`.
+"""Greedy and beam-search decoding over a `Seq2SeqDecoder`, the whole batch at once.
 
 Both stop a hypothesis at the end token (which is not returned) or after `max_length` tokens. Beam search
-keeps the `beam_width` best partial hypotheses by summed log-probability; a finished hypothesis is ranked by
-its score divided by length**length_penalty (0: no normalisation). The search stops when the best finished
-hypothesis scores at least the best live one (with no length penalty no live hypothesis can then win, since
-log-probabilities only fall). With `beam_width=1` beam search returns exactly the greedy sequence.
+keeps, per batch row, the `beam_width` best partial hypotheses by summed log-probability; a finished
+hypothesis is ranked by its score divided by length**length_penalty (0: no normalisation). A row stops when
+its best finished hypothesis scores at least its best live one (with no length penalty no live hypothesis can
+then win, since log-probabilities only fall); the search stops when every row has. With `beam_width=1` beam
+search returns exactly the greedy sequence.
+
+Beam search runs the decoder on `(R*K)` rows, R the rows still searching and K the beam width: at each step
+the `2K` best continuations of a row's K beams are walked in score order; an end token finishes a
+hypothesis (`seqlab.tasks.beam_hypotheses`) and the first K others become the new beams. A row with fewer
+than K live beams (the first step) fills the rest with beams of score -inf, which never win a slot.
+Finished rows leave the decoder's batch.
 """
 
 from __future__ import annotations
 
 import torch
+from torch import Tensor
 
 from seqlab.data.checks import check_integer
+from seqlab.tasks.beam_hypotheses import FinishedHypotheses
 from seqlab.tasks.decoder import DecoderState, Seq2SeqDecoder
 
 
@@ -51,60 +60,57 @@ def beam_search(
     beam_width: int,
     length_penalty: float = 0.0,
 ) -> list[list[int]]:
-    """Beam search for every batch row (rows are searched one after the other)."""
+    """The best hypothesis of every batch row (without the end token); all rows are searched together."""
     check_decoding(beam_width, max_length)
-    return [
-        _search_one(
-            decoder,
-            state.select(torch.tensor([row], device=state.memory.device)),
-            bos_id,
-            eos_id,
-            max_length,
-            beam_width,
-            length_penalty,
-        )
-        for row in range(state.memory.shape[0])
-    ]
-
-
-def _search_one(
-    decoder: Seq2SeqDecoder,
-    state: DecoderState,
-    bos_id: int,
-    eos_id: int,
-    max_length: int,
-    beam_width: int,
-    length_penalty: float,
-) -> list[int]:
-    device = state.memory.device
-    hypotheses: list[list[int]] = [[]]
-    scores = torch.zeros(1, device=device)  # (N,) summed log-probabilities of the live hypotheses
-    finished: list[tuple[float, list[int]]] = []
+    batch, device = state.memory.shape[0], state.memory.device
+    beams = beam_width
+    state = state.select(torch.arange(batch, device=device).repeat_interleave(beams))  # (B*K) rows
+    scores = torch.full((batch, beams), float("-inf"), dtype=torch.float64, device=device)  # (R, K)
+    scores[:, 0] = 0.0  # one live beam (the empty hypothesis) per row
+    history = torch.zeros(batch, beams, 0, dtype=torch.long, device=device)  # (R, K, t) tokens so far
+    previous = torch.full((batch * beams,), bos_id, dtype=torch.long, device=device)  # (R*K,)
+    searching = torch.arange(batch, device=device)  # (R,) batch row of each row still searching
+    finished = FinishedHypotheses(batch, device)
     for step in range(1, max_length + 1):
-        previous = torch.tensor([h[-1] if h else bos_id for h in hypotheses], device=device)  # (N,)
-        logits, state = decoder.step(previous, state)  # (N, V)
-        candidates = (
-            torch.log_softmax(logits.double(), -1) + scores.double().unsqueeze(1)
-        ).flatten()  # (N*V,)
-        top_scores, top_ids = candidates.topk(min(2 * beam_width, candidates.numel()))
-        rows, live_hypotheses, live_scores = [], [], []
-        for score, index in zip(top_scores.tolist(), top_ids.tolist(), strict=True):
-            row, token = divmod(index, logits.shape[1])
-            if token == eos_id:
-                finished.append((score / step**length_penalty, hypotheses[row]))
-            else:
-                rows.append(row)
-                live_hypotheses.append(hypotheses[row] + [token])
-                live_scores.append(score)
-            if len(live_hypotheses) == beam_width:
-                break
-        best_finished = max((s for s, _ in finished), default=float("-inf"))
-        if not live_hypotheses or best_finished >= live_scores[0] / step**length_penalty:
-            break  # exact with no length penalty (scores only fall), a heuristic with one
-        hypotheses, scores = live_hypotheses, torch.tensor(live_scores, device=device)
-        state = state.select(torch.tensor(rows, device=device))
-    else:
-        finished.extend(
-            (s / max_length**length_penalty, h) for s, h in zip(scores.tolist(), hypotheses, strict=True)
-        )
-    return max(finished, key=lambda pair: pair[0])[1]
+        logits, state = decoder.step(previous, state)  # (R*K, V)
+        vocab = logits.shape[-1]
+        log_probs = torch.log_softmax(logits.double(), -1).view(-1, beams, vocab)  # (R, K, V)
+        candidates = (log_probs + scores.unsqueeze(-1)).flatten(1)  # (R, K*V)
+        top_scores, top_ids = candidates.topk(min(2 * beams, candidates.shape[1]), dim=1)  # (R, 2K)
+        origin, token = top_ids // vocab, top_ids % vocab  # (R, 2K) beam and token of each candidate
+        ends, live = _walk_candidates(top_scores, token == eos_id, beams)  # (R, 2K) each
+        divisor = float(step) ** length_penalty
+        finished.add(searching, ends, top_scores / divisor, history, origin)
+        slots = torch.argsort((~live).to(torch.int8), dim=1, stable=True)[:, :beams]  # (R, K) live first
+        scores = torch.where(live.gather(1, slots), top_scores.gather(1, slots), float("-inf"))  # (R, K)
+        origin, token = origin.gather(1, slots), token.gather(1, slots)  # (R, K)
+        history = torch.cat(
+            [history.gather(1, origin.unsqueeze(-1).expand(-1, -1, history.shape[-1])), token.unsqueeze(-1)],
+            dim=-1,
+        )  # (R, K, t+1)
+        done = finished.best(searching) >= scores[:, 0] / divisor  # (R,) also when no beam is live
+        if step == max_length:
+            still_live = torch.isfinite(scores) & ~done.unsqueeze(1)  # (R, K)
+            finished.add(searching, still_live, scores / divisor, history, None)
+            break
+        keep = (~done).nonzero().squeeze(1)  # (R',)
+        if keep.numel() == 0:
+            break
+        rows = (keep.unsqueeze(1) * beams + origin.index_select(0, keep)).flatten()  # (R'*K,)
+        state = state.select(rows)
+        scores, history, searching = scores[keep], history[keep], searching[keep]
+        previous = token.index_select(0, keep).flatten()  # (R'*K,)
+    return finished.best_tokens()
+
+
+def _walk_candidates(top_scores: Tensor, is_end: Tensor, beams: int) -> tuple[Tensor, Tensor]:
+    """Walk each row's candidates in score order until `beams` live ones are found.
+
+    Returns `(ends, live)`, both `(R, 2K)`: the end-token candidates met before the walk stopped, and the
+    live candidates kept. Candidates of score -inf (continuations of empty beams) are neither.
+    """
+    valid = torch.isfinite(top_scores)  # (R, 2K)
+    live_candidate = valid & ~is_end  # (R, 2K)
+    live_before = live_candidate.long().cumsum(1) - live_candidate.long()  # (R, 2K) live ones before each
+    walked = live_before < beams  # (R, 2K) the walk has not yet stopped
+    return valid & is_end & walked, live_candidate & walked

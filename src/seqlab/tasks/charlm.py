@@ -11,14 +11,14 @@ Each stage (train, val, test) carries its own state and resets it when its epoch
 
 Metrics: `train/loss`; `val/loss`, `val/bpc` (bits per character = loss / ln 2) and `val/ppl`
 (perplexity = exp(loss)), from a torchmetrics `MeanMetric` of the loss weighted by characters; the same
-under `test/`. `train/chars_per_sec` shows in the progress bar. After each validation a sample generated
-from `sample_prompt` goes to TensorBoard's text tab.
+under `test/`. Training speed (`train/device/items_per_sec`: characters per second) is logged by the
+`throughput` callback (Lightning's `ThroughputMonitor`). After each validation a sample generated from
+`sample_prompt` goes to TensorBoard's text tab.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import torch
@@ -83,7 +83,6 @@ class CharLM(SequenceTask):
         self.head = nn.Linear(self.rnn.output_size, vocab_size)
         self.eval_loss = nn.ModuleDict({stage: MeanMetric() for stage in EVAL_STAGES})
         self._carried: dict[str, Any] = {}
-        self._batch_started = 0.0
 
     def forward(self, tokens: Tensor, state=None):
         """`tokens (B, T)` ids, optional `state` -> `(logits (B, T, V), final state)`."""
@@ -133,14 +132,6 @@ class CharLM(SequenceTask):
 
     def on_test_epoch_start(self) -> None:
         self._start_eval_epoch("test")
-
-    def on_train_batch_start(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        self._batch_started = time.perf_counter()
-
-    def on_train_batch_end(self, outputs, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        seconds = time.perf_counter() - self._batch_started
-        self.log("train/chars_per_sec", batch[0].numel() / max(seconds, 1e-9), prog_bar=True,
-                 on_step=True, on_epoch=False)
 
     def on_validation_epoch_end(self) -> None:
         self._log_eval_metrics("val")

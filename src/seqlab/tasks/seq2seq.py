@@ -3,9 +3,10 @@
 The encoder (any cell, bidirectional allowed) reads the source; its final states are bridged to the decoder's
 initial states by a learned projection (`seqlab.tasks.bridge`), so encoder and decoder may use different
 cells. The decoder (`seqlab.tasks.decoder`) optionally attends over the encoder outputs (`bahdanau`, `dot`,
-`general`). Training is teacher-forced with a constant or linearly scheduled ratio; evaluation decodes
-greedily (`beam_width=1`) or with beam search, up to `max_length` tokens or the end token, and logs
-`exact_match`, `wer` and `per` (`seqlab.tasks.sequence_metrics`) next to the teacher-forced loss.
+`general`), in Bahdanau's order (attend, then step) or Luong's (step, attend, h̃_t = tanh(W_c [c_t; h_t])).
+Training is teacher-forced with a constant or linearly scheduled ratio; evaluation decodes greedily
+(`beam_width=1`) or with beam search, up to `max_length` tokens or the end token, and logs `exact_match`,
+`wer` and `per` (`seqlab.tasks.sequence_metrics`) next to the teacher-forced loss.
 
 Batches: `{"source": (B, S), "source_lengths": (B,), "target": (B, T) ending in <eos>, padded with <pad>}`
 and optionally `"references"`: per example, the list of acceptable outputs (token lists without <eos>).
@@ -37,6 +38,8 @@ class Seq2SeqTask(SupervisedTask):
         source_vocab_size, target_vocab_size: vocabulary sizes (ids 0-3 are pad, unk, bos, eos).
         decoder_rnn: decoder `make_recurrent` arguments; default: `rnn`, unidirectional and undilated.
         attention: None, `bahdanau`, `dot` or `general`; attention_size: Bahdanau's hidden size.
+        attention_order: `bahdanau` (attend with h_{t-1}, then step; the default) or `luong` (step, attend
+            with h_t, score from h̃_t, with input feeding); see `seqlab.tasks.decoder`.
         embedding_dim: token embedding size (None: one-hot).
         teacher_forcing, teacher_forcing_end, teacher_forcing_steps: see `TeacherForcing`.
         beam_width: 1 decodes greedily; max_length: most tokens decoded; length_penalty: beam ranking.
@@ -58,6 +61,7 @@ class Seq2SeqTask(SupervisedTask):
         beam_width: int = 1,
         max_length: int = 50,
         length_penalty: float = 0.0,
+        attention_order: str = "bahdanau",
         **optimization: Any,
     ) -> None:
         super().__init__(rnn, **optimization)
@@ -84,6 +88,7 @@ class Seq2SeqTask(SupervisedTask):
             attention,
             attention_size,
             self.pad_id,
+            attention_order,
         )
         encoder_sizes = tuple(size for _, size in state_shapes(self.encoder.rnn, encoder_input))
         directions = 2 if self.rnn_spec.get("bidirectional") else 1

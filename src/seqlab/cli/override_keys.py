@@ -1,0 +1,67 @@
+"""A one-line answer to an override of a config key that does not exist (`trainer.nosuch=1`).
+
+Hydra refuses such an override with a multi-line composition error; `check_override_keys` composes the config
+first (with the command's group choices, the first option of a sweep) and, for each plain `a.b=value`
+override whose key the config lacks, exits with status 2 and one line naming the key, the keys its parent
+has, and the `+a.b=value` form that adds a new key. Overrides with a prefix (`+`, `++`, `~`), of `hydra.*`,
+or in a sweep's function syntax are left to Hydra.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig, OmegaConf
+
+from seqlab.cli.choices import CONFIG_DIR
+
+_ABSENT = object()
+
+
+def split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
+    """`(group choices, plain key overrides)`: `group=option` (first option of a sweep) and `a.b=value`."""
+    groups, keys = [], []
+    for arg in argv:
+        if arg.startswith("-") or "=" not in arg:
+            continue
+        key, value = arg.split("=", 1)
+        if key.startswith(("+", "~", "hydra")) or "(" in value:
+            continue
+        if (CONFIG_DIR / key).is_dir():
+            groups.append(f"{key}={value.split(',')[0]}")
+        else:
+            keys.append(key)
+    return groups, keys
+
+
+def missing_key_message(cfg: DictConfig, key: str) -> str | None:
+    """The error for overriding `key` when `cfg` lacks it, else None."""
+    if OmegaConf.select(cfg, key, default=_ABSENT, throw_on_resolution_failure=False) is not _ABSENT:
+        return None
+    parent_key, _, name = key.rpartition(".")
+    parent = cfg
+    if parent_key:
+        parent = OmegaConf.select(cfg, parent_key, default=None, throw_on_resolution_failure=False)
+    if isinstance(parent, DictConfig):
+        where = f"{parent_key} has" if parent_key else "top-level keys are"
+        known = f"{where} {', '.join(str(k) for k in parent.keys())}"
+    else:
+        known = f"{parent_key} is not a section of the config"
+    return f"{key}: no such key ({known}); to add a new key write +{key}=<value>"
+
+
+def check_override_keys(argv: list[str], prog: str, config_name: str) -> None:
+    """Exit with status 2 and one line on stderr when an override sets a key the config lacks."""
+    if any(arg in ("--config-dir", "-cd") or arg.startswith("--config-dir=") for arg in argv):
+        return  # keys may come from another directory
+    groups, keys = split_overrides(argv)
+    if not keys:
+        return
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(config_name, overrides=groups)
+    for key in keys:
+        message = missing_key_message(cfg, key)
+        if message:
+            print(f"{prog}: error: {message}", file=sys.stderr)
+            sys.exit(2)
