@@ -2,8 +2,9 @@
 
 Builds the default `task=charlm` model from the Hydra configs (any overrides can be added), trains it for
 `--steps` batches with `cell.backend=custom` and with `cell.backend=torch` in turn (`--rounds` times,
-alternating, so machine load hits both alike) and reports the characters per second that Lightning's `ThroughputMonitor`
-measures over the last `--window` batches, and their ratio (issue 5's target: custom >= 0.85x torch on CPU).
+alternating, so machine load hits both alike) and reports the characters per second that Lightning's
+`ThroughputMonitor` measures over the last `--window` batches, and their ratio (issue 5's target: custom
+>= 0.85x torch on CPU).
 
     python scripts/bench_charlm.py                        # default model: LSTM 256, batch 32 x 100 chars
     python scripts/bench_charlm.py cell=gru cell.hidden_size=512 --steps 80

@@ -28,15 +28,16 @@ def test_only_selects_configurations_and_rejects_unknown_words():
                             capture_output=True, text=True, timeout=300, check=True)
     rows = [line for line in result.stdout.splitlines() if line.startswith(("MGU", "LSTM", "dilated"))]
     assert rows and all(line.startswith("MGU L1") for line in rows)
-    refused = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--only", "nosuch"], capture_output=True,
-                             text=True, timeout=300)
+    refused = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--only", "nosuch"],
+                             capture_output=True, text=True, timeout=300)
     assert refused.returncode == 2 and "names no configuration" in refused.stderr
 
 
 def test_charlm_throughput_benchmark_reports_both_backends():
     script = SCRIPT.with_name("bench_charlm.py")
     result = subprocess.run([sys.executable, str(script), "--steps", "4", "--window", "2", "--rounds", "1",
-                             "--threads", "1", "cell.hidden_size=16", "dataset.seq_len=20", "dataset.batch_size=4"],
+                             "--threads", "1", "cell.hidden_size=16", "dataset.seq_len=20",
+                             "dataset.batch_size=4"],
                             capture_output=True, text=True, timeout=300, check=True)
     rates = {}
     for line in result.stdout.splitlines():
