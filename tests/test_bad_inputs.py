@@ -36,8 +36,8 @@ from cli_helpers import TINY, compose_config, run_cli  # noqa: E402
 
 from seqlab.cli.choices import check_group_choices  # noqa: E402
 from seqlab.cli.errors import exit_on_error  # noqa: E402
-from seqlab.cli.override_keys import check_override_keys  # noqa: E402
 from seqlab.cli.eval import evaluate  # noqa: E402
+from seqlab.cli.override_keys import check_override_keys  # noqa: E402
 from seqlab.cli.train import train  # noqa: E402
 
 X = torch.randn(5, 2, 3)  # (T, B, I)

@@ -28,9 +28,9 @@ def test_a_batch_without_tensors_is_refused():
 
 
 def test_the_default_callbacks_log_throughput(tmp_path):
-    from lightning.pytorch.callbacks import ThroughputMonitor
     from hydra import compose, initialize_config_dir
     from hydra.utils import instantiate
+    from lightning.pytorch.callbacks import ThroughputMonitor
 
     from seqlab.cli.choices import CONFIG_DIR
 
