@@ -12,12 +12,9 @@ from __future__ import annotations
 import sys
 
 from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from seqlab.cli.choices import CONFIG_DIR
-
-_ABSENT = object()
-
 
 def split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
     """`(group choices, plain key overrides)`: `group=option` (first option of a sweep) and `a.b=value`."""
@@ -36,16 +33,18 @@ def split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
 
 
 def missing_key_message(cfg: DictConfig, key: str) -> str | None:
-    """The error for overriding `key` when `cfg` lacks it, else None."""
-    if OmegaConf.select(cfg, key, default=_ABSENT, throw_on_resolution_failure=False) is not _ABSENT:
-        return None
+    """The error for overriding `key` when `cfg` lacks it, else None (a `???` value counts as present)."""
     parent_key, _, name = key.rpartition(".")
     parent = cfg
     if parent_key:
         parent = OmegaConf.select(cfg, parent_key, default=None, throw_on_resolution_failure=False)
     if isinstance(parent, DictConfig):
+        if name in parent.keys():
+            return None
         where = f"{parent_key} has" if parent_key else "top-level keys are"
-        known = f"{where} {', '.join(str(k) for k in parent.keys())}"
+        known = f"{where} {', '.join(str(k) for k in parent.keys()) or 'no keys'}"
+    elif isinstance(parent, ListConfig):
+        return None  # a list index: left to Hydra
     else:
         known = f"{parent_key} is not a section of the config"
     return f"{key}: no such key ({known}); to add a new key write +{key}=<value>"
