@@ -89,6 +89,14 @@ class RecurrentCell(nn.Module):
         """One step of the recurrence: `x_proj_t (B, G*H)`, `state` -> `(h_t (B, output_size), new state)`."""
         raise NotImplementedError
 
+    def fused_steps(self, x_proj: Tensor, state: State, reverse: bool = False) -> tuple[Tensor, State] | None:
+        """All steps of `x_proj (T, B, G*H)` at once by a fused kernel, or None (the default: no such kernel).
+
+        When not None: `(outputs (T, B, H_out), final state)`, what the time loop over `step` gives, walking
+        time backwards when `reverse` (outputs stay aligned with their input steps). Only called unmasked.
+        """
+        return None
+
     def forward(self, input: Tensor, hx: Tensor | tuple[Tensor, ...] | None = None):
         """One step, as `torch.nn.RNNCell/GRUCell/LSTMCell` do: returns `h` or the state `(h, c, ...)`."""
         if not isinstance(input, Tensor):

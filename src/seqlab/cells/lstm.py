@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from seqlab.cells import init
 from seqlab.cells.base import RecurrentCell, State
 from seqlab.cells.lstm_variants import LSTMVariantsMixin
+from seqlab.kernels.lstm_function import fusable, fused_lstm_steps
 
 
 class LSTMCell(LSTMVariantsMixin, RecurrentCell):
@@ -114,6 +115,16 @@ class LSTMCell(LSTMVariantsMixin, RecurrentCell):
             h = h @ self.weight_hr.t()  # (B, P)
         self._record(input=i, forget=f, cell=g, output=o)
         return h, (h, c)
+
+    def fused_steps(self, x_proj: Tensor, state: State, reverse: bool = False) -> tuple[Tensor, State] | None:
+        """The C++ recurrence (`seqlab.kernels`) when this cell runs torch's plain equations (no variant, no
+        projection, no gate recorder) and the kernel is built for these tensors; else None."""
+        if self.is_variant or self.proj_size or self.gate_recorder is not None:
+            return None
+        if not fusable(x_proj, state, self.weight_hh):
+            return None
+        output, state = fused_lstm_steps(x_proj.flip(0) if reverse else x_proj, state, self.weight_hh)
+        return (output.flip(0) if reverse else output), state  # (T, B, H)
 
     def extra_repr(self) -> str:
         s = super().extra_repr()

@@ -3,7 +3,8 @@
 A layer with dilation d connects step t to step t - d. That is the same as running the cell, undilated, over
 d interleaved subsequences (chain j holds steps j, j + d, j + 2d, ...), which are folded into the batch:
 `(T, B, F) -> (T/d, d*B, F)`, batch index `j*B + b`. Time-major tensors fold and unfold as free views;
-T is padded with zeros up to a multiple of d first (the padded steps are masked by the caller).
+T is padded with zeros up to a multiple of d first; the padded steps come after every chain's real steps, so
+only a batch of variable lengths needs a mask (see `seqlab.nn.time_loop.run_direction`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The time loop: one cell over one direction of one layer.
 
-The input is projected once (`cell.project_input` over all steps), the loop walks `x_proj.unbind(0)` (never
-per-step slicing, which makes backward quadratic in T) and the outputs are joined with one `torch.stack`.
+The input is projected once (`cell.project_input` over all steps). A cell with a fused kernel for the whole
+recurrence (`cell.fused_steps`, e.g. the plain LSTM) runs it in one call; otherwise the loop walks
+`x_proj.unbind(0)` (never per-step slicing, which makes backward quadratic in T) and the outputs are joined
+with one `torch.stack`.
 Variable lengths are handled with a per-step mask that freezes each sequence's state after its last real step
 and zeroes its padded outputs; the reverse direction reverses each sequence within its own length.
 """
@@ -21,7 +23,12 @@ def run_steps(cell: RecurrentCell, x_proj: Tensor, state: State, mask: Tensor | 
 
     `mask (T, B, 1)` (bool) marks real steps: where it is False the state is kept and the output is zero.
     `reverse` walks time backwards (outputs stay aligned with their input steps).
+    Unmasked, the cell's fused kernel (`cell.fused_steps`) runs all steps at once where it has one.
     """
+    if mask is None:
+        fused = cell.fused_steps(x_proj, state, reverse=reverse)
+        if fused is not None:
+            return fused
     steps = x_proj.unbind(0)
     masks = mask.unbind(0) if mask is not None else (None,) * len(steps)
     order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
@@ -69,7 +76,9 @@ def run_direction(cell: RecurrentCell, x: Tensor, state: State, lengths: Tensor 
         x_proj = reverse_within_lengths(x_proj, lengths)  # (T, B, G*H)
     max_len, batch_size = x_proj.shape[:2]
     padded_len = -(-max_len // dilation) * dilation
-    if lengths is None and padded_len == max_len:
+    if lengths is None:
+        # No mask: padding only extends chains past step T-1. The chain that holds step T-1 ends there (its
+        # final state is the one returned), and the padded outputs are trimmed by `unfold_time`.
         mask = None
     else:
         full = torch.full((batch_size,), max_len, device=x_proj.device, dtype=torch.long)
