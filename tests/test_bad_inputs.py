@@ -396,8 +396,8 @@ CASES = [
     pytest.param(
         override_keys("eval", "ckpt_path=a.ckpt", "dataset.batch_size=3"),  # ckpt_path (???) is a key
         2,
-        r"^seqlab-train: error: dataset.batch_size: no such key \(dataset has no keys\); to add a new key write "
-        r"\+dataset.batch_size=<value>$",
+        r"^seqlab-train: error: dataset.batch_size: no such key \(dataset has no keys\); "
+        r"to add a new key write \+dataset.batch_size=<value>$",
         id="cli-eval-dataset-key-needs-plus",
     ),
     pytest.param(

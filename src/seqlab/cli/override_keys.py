@@ -16,6 +16,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from seqlab.cli.choices import CONFIG_DIR
 
+
 def split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
     """`(group choices, plain key overrides)`: `group=option` (first option of a sweep) and `a.b=value`."""
     groups, keys = [], []
