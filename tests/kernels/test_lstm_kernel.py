@@ -16,7 +16,7 @@ import torch
 
 import seqlab.nn as snn
 from seqlab.kernels import build
-from seqlab.kernels.lstm_function import LSTMRecurrence, fused_lstm_steps
+from seqlab.kernels.lstm_function import LSTMRecurrence, fusable, fused_lstm_steps
 
 TOLERANCE = {torch.float32: 1e-5, torch.float64: 1e-10}
 INPUT, HIDDEN, BATCH = 3, 5, 4
@@ -211,3 +211,10 @@ def test_build_failure_warns_once_in_one_line_and_falls_back(monkeypatch, kernel
     torch.manual_seed(0)
     output, _ = snn.LSTM(INPUT, HIDDEN, backend="custom")(torch.randn(4, 2, INPUT))
     assert output.shape == (4, 2, HIDDEN) and kernel_calls == []
+
+
+def test_torch_compile_traces_the_python_loop_instead(kernel, monkeypatch):
+    x_proj, h0, c0, weight = torch.randn(3, 2, 8), torch.randn(2, 2), torch.randn(2, 2), torch.randn(8, 2)
+    assert fusable(x_proj, (h0, c0), weight)
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    assert not fusable(x_proj, (h0, c0), weight)

@@ -45,7 +45,12 @@ class LSTMRecurrence(torch.autograd.Function):
 
 
 def fusable(x_proj: Tensor, state: tuple[Tensor, ...], weight_hh: Tensor) -> bool:
-    """Whether `fused_lstm_steps` can run these tensors (kernel built, float32/64, one device, T > 0)."""
+    """Whether `fused_lstm_steps` can run these tensors (kernel built, float32/64, one device, T > 0).
+
+    Never under `torch.compile`, which traces the Python time loop instead (the C++ ops have no fake tensor
+    implementation for it to trace)."""
+    if torch.compiler.is_compiling():
+        return False
     if len(state) != 2 or x_proj.dim() != 3 or x_proj.shape[0] == 0:
         return False
     tensors = (x_proj, *state, weight_hh)
