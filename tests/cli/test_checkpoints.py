@@ -81,3 +81,13 @@ def test_generate_samples_after_the_prompt(first_run):
     assert text.startswith("to be") and len(text) == 35
     assert set(text) <= set("to be, or not to be, that is the question.\n")
     assert generate(compose_config("generate", args)) == text
+
+
+def test_eval_changes_a_task_setting_and_refuses_an_unknown_one(first_run):
+    run, _ = first_run
+    ckpt = f"ckpt_path={run / 'checkpoints' / 'last.ckpt'}"
+    same = evaluate(compose_config("eval", [ckpt, "+task.sample_length=7"]))  # charlm: a hyperparameter
+    assert same == evaluate(compose_config("eval", [ckpt]))
+    message = r"^task.nosuch: CharLM has no such setting to change at evaluation$"
+    with pytest.raises(ValueError, match=message):
+        evaluate(compose_config("eval", [ckpt, "+task.nosuch=1"]))

@@ -2,6 +2,7 @@
 
     python eval.py ckpt_path=outputs/charlm/runs/<date>_<time>/checkpoints/last.ckpt [split=val]
     python eval.py ckpt_path=... +dataset.path=/data/input.txt      # change a stored dataset setting
+    python eval.py ckpt_path=... +task.beam_width=5                 # change a task's decoding setting
 
 The task and the dataset are rebuilt from the configuration stored in the checkpoint; `dataset` entries
 given here replace the stored ones. Prints the metrics (Lightning's table) and returns them as a dict.
@@ -31,6 +32,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {cfg.split!r}")
     apply_device_settings(cfg)
     model, stored = load_task(cfg.ckpt_path)
+    change_settings(model, cfg.get("task") or {})
     dataset_cfg = OmegaConf.merge(stored["dataset"], cfg.get("dataset") or {})
     datamodule = make_datamodule(dataset_cfg, stage="test" if cfg.split == "test" else "validate")
     trainer = L.Trainer(accelerator=cfg.device.accelerator, devices=1, precision=cfg.device.precision,
@@ -38,6 +40,20 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     run = trainer.test if cfg.split == "test" else trainer.validate
     (metrics,) = run(model, datamodule=datamodule)
     return {name: float(value) for name, value in metrics.items()}
+
+
+def change_settings(model: L.LightningModule, settings) -> None:
+    """Set each `name: value` on the loaded task: a hyperparameter it reads when it runs (charlm's sample
+    length) and/or a plain attribute (seq2seq's `beam_width`, `max_length`, `length_penalty`)."""
+    for name, value in settings.items():
+        attribute = hasattr(model, name) and not callable(getattr(model, name))
+        if name not in model.hparams and not attribute:
+            raise ValueError(f"task.{name}: {type(model).__name__} has no such setting to change "
+                             "at evaluation")
+        if name in model.hparams:
+            model.hparams[name] = value
+        if attribute:
+            setattr(model, name, value)
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="eval")
