@@ -2,10 +2,11 @@
 
 For each configuration a reference module (torch.nn, or for dilation the same seqlab layer undilated) and the
 seqlab modules under test are timed on the same input: forward (with autograd recording, as in training) and
-forward + backward, each the median of `--repeats` runs after one warm-up forward + backward. Memory: on
-CUDA the peak of `torch.cuda.max_memory_allocated` during forward + backward; on CPU (no allocator statistics)
-the bytes of the tensors autograd saves for backward (distinct storages), which is what a layer adds to the
-peak in training.
+forward + backward, each the median of `--repeats` runs after one warm-up forward + backward. The runs are
+interleaved (every repeat times each module in turn), so slow drifts of machine load cancel in the ratios.
+Memory: on CUDA the peak of `torch.cuda.max_memory_allocated` during forward + backward; on CPU (no
+allocator statistics) the bytes of the tensors autograd saves for backward (distinct storages), which is what
+a layer adds to the peak in training.
 
     python scripts/bench.py                 # full CPU run, 2 threads
     python scripts/bench.py --device cuda   # on a GPU
@@ -137,23 +138,30 @@ def memory_mib(module: nn.Module, x: torch.Tensor, device: torch.device) -> floa
     return sum(storages.values()) / 2**20
 
 
-def measure(make: Callable[[], nn.Module], shape: Shape, device: torch.device, repeats: int) -> dict:
+def measure_case(makers: list[Callable[[], nn.Module]], shape: Shape, device: torch.device,
+                 repeats: int) -> list[dict]:
+    """Time every module of a configuration on one input, interleaved: each repeat times all of them in turn,
+    so a change of machine load during the run hits the reference and the candidates alike."""
     torch.manual_seed(0)
-    module = make().to(device)
+    modules = [make().to(device) for make in makers]
     x = torch.randn(shape.batch, shape.steps, shape.input_size, device=device, requires_grad=True)
 
-    def run(backward: bool) -> Callable[[], None]:
+    def run(module: nn.Module, backward: bool) -> Callable[[], None]:
         def fn() -> None:
             module.zero_grad(set_to_none=True)
             x.grad = None
             forward_backward(module, x, backward)
         return fn
 
-    run(True)()  # warm-up
-    fwd = [timed(run(False), device) for _ in range(repeats)]
-    fwdbwd = [timed(run(True), device) for _ in range(repeats)]
-    memory = memory_mib(module, x, device)
-    return {"fwd": statistics.median(fwd), "fwdbwd": statistics.median(fwdbwd), "mem": memory}
+    for module in modules:
+        run(module, True)()  # warm-up
+    times = [{"fwd": [], "fwdbwd": []} for _ in modules]
+    for _ in range(repeats):
+        for module, record in zip(modules, times, strict=True):
+            record["fwd"].append(timed(run(module, False), device))
+            record["fwdbwd"].append(timed(run(module, True), device))
+    return [{"fwd": statistics.median(t["fwd"]), "fwdbwd": statistics.median(t["fwdbwd"]),
+             "mem": memory_mib(module, x, device)} for module, t in zip(modules, times, strict=True)]
 
 
 # ---------------------------------------------------------------------------------------------- report
@@ -171,10 +179,10 @@ def run_cases(cases: list[Case], device: torch.device, repeats: int) -> None:
     print(format_row(HEADER))
     print(format_row(tuple("-" * w for w in WIDTHS)), flush=True)
     for case in cases:
-        ref_name, ref_make = case.reference
-        ref = measure(ref_make, case.shape, device, repeats)
-        for label, result in [(ref_name, ref)] + [(name, None) for name, _ in case.candidates]:
-            result = result or measure(dict(case.candidates)[label], case.shape, device, repeats)
+        named = [case.reference, *case.candidates]
+        results = measure_case([make for _, make in named], case.shape, device, repeats)
+        ref = results[0]
+        for (label, _), result in zip(named, results, strict=True):
             ratios = (f"{result['fwd'] / ref['fwd']:.2f}", f"{result['fwdbwd'] / ref['fwdbwd']:.2f}")
             print(format_row((case.name, str(case.shape), label, f"{result['fwd']:.1f}",
                               f"{result['fwdbwd']:.1f}", f"{result['mem']:.1f}", *ratios)), flush=True)
