@@ -13,7 +13,8 @@ import pytest
 import torch
 from cli_helpers import TINY, compose_config
 
-from seqlab.cli.eval import evaluate
+from seqlab.cli.checkpoints import load_task
+from seqlab.cli.eval import change_settings, evaluate
 from seqlab.cli.generate import generate
 from seqlab.cli.train import train
 
@@ -86,8 +87,27 @@ def test_generate_samples_after_the_prompt(first_run):
 def test_eval_changes_a_task_setting_and_refuses_an_unknown_one(first_run):
     run, _ = first_run
     ckpt = f"ckpt_path={run / 'checkpoints' / 'last.ckpt'}"
-    same = evaluate(compose_config("eval", [ckpt, "+task.sample_length=7"]))  # charlm: a hyperparameter
+    model, _ = load_task(run / "checkpoints" / "last.ckpt")
+    assert model.hparams.sample_length != 7
+    change_settings(model, {"sample_length": 7})  # charlm: a hyperparameter it reads when sampling
+    assert model.hparams.sample_length == 7
+    same = evaluate(compose_config("eval", [ckpt, "+task.sample_length=7"]))  # accepted; metrics unchanged
     assert same == evaluate(compose_config("eval", [ckpt]))
     message = r"^task.nosuch: CharLM has no such setting to change at evaluation$"
     with pytest.raises(ValueError, match=message):
         evaluate(compose_config("eval", [ckpt, "+task.nosuch=1"]))
+
+
+def test_eval_settings_reach_plain_attributes_such_as_the_beam_width():
+    import lightning as L
+
+    class Decoding(L.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.beam_width = 1
+
+    model = Decoding()
+    change_settings(model, {"beam_width": 5})
+    assert model.beam_width == 5
+    with pytest.raises(ValueError, match=r"^task.forward: Decoding has no such setting"):
+        change_settings(model, {"forward": 1})  # a method is not a setting
