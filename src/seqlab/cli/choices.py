@@ -10,7 +10,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-CONFIG_DIR = Path(__file__).resolve().parents[3] / "configs"
+# The configs ship inside the package (a wheel carries them); Hydra finds them through this folder.
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+# What the Hydra mains name as their primary config path (works from a clone and from an installed wheel).
+CONFIG_PATH = "pkg://seqlab.configs"
 
 
 def group_options(group: str, config_dir: Path = CONFIG_DIR) -> list[str]:

@@ -17,7 +17,7 @@ import lightning as L
 from omegaconf import DictConfig, OmegaConf
 
 from seqlab.cli.checkpoints import load_task
-from seqlab.cli.choices import CONFIG_DIR, check_group_choices
+from seqlab.cli.choices import CONFIG_PATH, check_group_choices
 from seqlab.cli.components import apply_device_settings, make_datamodule
 from seqlab.cli.errors import exit_on_error
 from seqlab.cli.override_keys import check_override_keys
@@ -56,7 +56,7 @@ def change_settings(model: L.LightningModule, settings) -> None:
             setattr(model, name, value)
 
 
-@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="eval")
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="eval")
 @exit_on_error(PROG)
 def hydra_main(cfg: DictConfig) -> dict[str, float]:
     return evaluate(cfg)

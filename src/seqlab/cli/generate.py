@@ -15,7 +15,7 @@ import torch
 from omegaconf import DictConfig
 
 from seqlab.cli.checkpoints import load_task
-from seqlab.cli.choices import CONFIG_DIR, check_group_choices
+from seqlab.cli.choices import CONFIG_PATH, check_group_choices
 from seqlab.cli.errors import exit_on_error
 from seqlab.cli.override_keys import check_override_keys
 
@@ -39,7 +39,7 @@ def generate(cfg: DictConfig) -> str:
     return model.generate(str(cfg.prompt), cfg.length, cfg.temperature, cfg.top_k, cfg.seed)
 
 
-@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="generate")
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="generate")
 @exit_on_error(PROG)
 def hydra_main(cfg: DictConfig) -> str:
     text = generate(cfg)

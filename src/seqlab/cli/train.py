@@ -23,7 +23,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
 from seqlab.cli.checkpoints import StoreConfig, resolve_ckpt_path
-from seqlab.cli.choices import CONFIG_DIR, check_group_choices
+from seqlab.cli.choices import CONFIG_PATH, check_group_choices
 from seqlab.cli.components import (
     apply_device_settings,
     make_callbacks,
@@ -88,7 +88,7 @@ def exit_stopped(trainer: L.Trainer) -> None:
             sys.exit(stop.exit_code)
 
 
-@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="train")
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="train")
 @exit_on_error(PROG)
 def hydra_main(cfg: DictConfig) -> float | None:
     return train(cfg)
