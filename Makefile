@@ -6,7 +6,7 @@ TORCH_PIN ?= torch==2.13.0
 STAMP := $(VENV)/.seqlab-deps-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install train demo test test-full lint bench tensorboard clean
+.PHONY: help install train demo test test-full lint wheel bench tensorboard clean
 
 help: ## list the commands
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -35,6 +35,10 @@ test-full: install ## run every test, `slow` and `gpu` ones included
 
 lint: install ## ruff over the sources, tests and scripts
 	$(VENV)/bin/ruff check src tests scripts train.py eval.py generate.py
+
+wheel: install ## build dist/seqlab-<version>-py3-none-any.whl (configs, C++ kernel sources, sweeper plugin)
+	rm -rf build dist/seqlab-*.whl  # a stale build/ would put deleted files into the wheel
+	$(PY) -m pip wheel -q --no-deps -w dist .
 
 bench: install ## benchmark every seqlab.nn module against torch.nn
 	$(PY) scripts/bench.py

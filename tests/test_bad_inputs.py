@@ -37,10 +37,12 @@ from cli_helpers import TINY, compose_config, run_cli  # noqa: E402
 from seqlab.cli.choices import check_group_choices  # noqa: E402
 from seqlab.cli.errors import exit_on_error  # noqa: E402
 from seqlab.cli.eval import evaluate  # noqa: E402
+from seqlab.cli.generate import check_generate_settings  # noqa: E402
 from seqlab.cli.override_keys import check_override_keys  # noqa: E402
 from seqlab.cli.train import train  # noqa: E402
 
 X = torch.randn(5, 2, 3)  # (T, B, I)
+TEXT_DATASETS = ("dataset=pydoc", "dataset=textfile", "dataset=tinyshakespeare")
 ONE_LINE_PREFIX = r"^seqlab-(train|eval): error: "
 
 
@@ -87,7 +89,9 @@ def train_cfg(*overrides):
         given = [o.format(tmp=tmp_path) for o in overrides]
         keys = {o.split("=")[0] for o in given}
         tiny = [o for o in TINY if o.split("=")[0] not in keys]
-        if "task=seq2seq" in given:  # the charlm-only keys of TINY do not exist there
+        other_task = any(o.startswith("task=") and o != "task=charlm" for o in given)
+        other_data = any(o.startswith("dataset=") and o not in TEXT_DATASETS for o in given)
+        if other_task or other_data:  # the charlm-only keys of TINY do not exist there
             tiny = [o for o in tiny if not o.startswith(("dataset.seq_len", "task.embedding", "task.sample"))]
         cfg = compose_config("train", [*given, "debug=fast_dev_run", *tiny], tmp_path / "run")
         return _guarded(train, cfg, "seqlab-train")
@@ -507,6 +511,73 @@ CASES = [
         id="cfg-backend",
     ),
     pytest.param(train_cfg("cell.dropout=2"), 1, ONE_LINE_PREFIX + NN_DROPOUT + "2", id="cfg-dropout-2"),
+    pytest.param(
+        train_cfg("seed=abc"), 1, ONE_LINE_PREFIX + r"seed must be an integer >= 0 or null, got 'abc'",
+        id="cfg-seed-abc",
+    ),
+    pytest.param(
+        train_cfg("trainer.gradient_clip_val=-1"),
+        1,
+        ONE_LINE_PREFIX + r"trainer.gradient_clip_val must be a number >= 0 or null \(no clipping\), got -1",
+        id="cfg-gradient-clip-negative",
+    ),
+    pytest.param(
+        train_cfg("dataset.num_workers=-1"),
+        1,
+        ONE_LINE_PREFIX + r"dataset.num_workers must be an integer >= 0 or null, got -1",
+        id="cfg-num-workers-negative",
+    ),
+    pytest.param(
+        train_cfg("dataset=textfile", "dataset.path=/dev/null"),
+        1,
+        ONE_LINE_PREFIX + r"dataset.path=/dev/null: not a regular file \(a device\); give a data file",
+        id="cfg-path-dev-null",
+    ),
+    pytest.param(
+        train_cfg("dataset=textfile", "dataset.path={tmp}/fifo"),
+        1,
+        ONE_LINE_PREFIX + r"dataset.path=\S+/fifo: not a regular file \(a FIFO\); give a data file",
+        id="cfg-path-fifo",
+    ),
+    *[
+        pytest.param(
+            train_cfg(f"task={task}", f"dataset={dataset}"),
+            1,
+            ONE_LINE_PREFIX + rf"task={task} takes dataset={takes}( or dataset=\w+)*, got dataset={dataset}"
+            rf"(; dataset={dataset} is for task=\w+)? \(HYDRA",
+            id=f"cfg-{task}-on-{dataset}",
+        )
+        for task, dataset, takes in [
+            ("classify", "adding", "japanese_vowels"),
+            ("charlm", "g2p", "pydoc"),
+            ("seq2seq", "pydoc", "reverse"),
+            ("regress", "pydoc", "adding"),
+            ("tag", "reverse", "copy_memory"),
+            ("generate", "copy_memory", "counting"),
+            ("classify", "reverse", "japanese_vowels"),
+        ]
+    ],
+    pytest.param(
+        api(lambda: check_generate_settings(compose_config("generate", ["ckpt_path=a.ckpt",
+                                                                        "temperature=nan"]))),
+        ValueError,
+        r"^temperature must be a finite number >= 0 \(0: greedy\), got nan$",
+        id="generate-temperature-nan",
+    ),
+    pytest.param(
+        api(lambda: check_generate_settings(compose_config("generate", ["ckpt_path=a.ckpt",
+                                                                        "seed=abc"]))),
+        ValueError,
+        r"^seed must be an integer >= 0 or null, got 'abc'$",
+        id="generate-seed-abc",
+    ),
+    pytest.param(
+        command("train.py", "hydra.run.dir={tmp}/empty.txt"),
+        2,
+        r"^seqlab-train: error: hydra.run.dir=\S+empty.txt: is a file, not a folder; give a folder for the "
+        r"run$",
+        id="subprocess-run-dir-is-a-file",
+    ),
     # checkpoints
     pytest.param(
         checkpoint(lambda tmp: tmp / "absent.ckpt"),
@@ -568,6 +639,7 @@ CASES = [
 def test_bad_input_is_refused_with_one_line(tmp_path, trigger, expected, message):
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "latin1.txt").write_bytes(b"caf\xe9 " * 100)
+    os.mkfifo(tmp_path / "fifo")
     got, text = trigger(tmp_path)
     if isinstance(expected, int):
         assert got == expected, f"exit status {got}: {text}"
@@ -605,3 +677,16 @@ def test_list_hx_is_accepted_as_in_torch():
     layer.load_state_dict(reference.state_dict())
     hx = [torch.randn(1, 2, 4), torch.randn(1, 2, 4)]  # (L*D, B, H) each
     torch.testing.assert_close(layer(X, hx)[0], reference(X, hx)[0])
+
+
+def test_an_empty_batch_runs_as_in_torch():
+    """Not an error: torch.nn.LSTM maps an empty batch `(T, 0, I)` to `(T, 0, H)`; the custom backend too."""
+    torch.manual_seed(0)
+    reference = torch.nn.LSTM(3, 4)
+    layer = snn.LSTM(3, 4, backend="custom")
+    layer.load_state_dict(reference.state_dict())
+    empty = torch.randn(5, 0, 3)  # (T, B=0, I)
+    output, (h_n, c_n) = layer(empty)  # (T, 0, H), (1, 0, H)
+    expected, (expected_h_n, _) = reference(empty)
+    assert output.shape == expected.shape == (5, 0, 4)
+    assert h_n.shape == c_n.shape == expected_h_n.shape == (1, 0, 4)

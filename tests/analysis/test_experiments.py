@@ -8,6 +8,7 @@ import csv
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
@@ -19,14 +20,16 @@ from seqlab.cells.lstm_variants import VARIANT_OPTIONS
 from seqlab.cli.choices import CONFIG_DIR
 from seqlab.nn import make_recurrent
 
-EXPERIMENTS = ("memory_horizon", "lstm_variants", "init_study")
+EXPERIMENTS = ("memory_horizon", "lstm_variants", "init_study", "esn_vs_rnn")
 TARGETS = {"adding": "seqlab.tasks.regress.RegressTask", "copy": "seqlab.tasks.tag.TagTask",
-           "charlm": "seqlab.tasks.charlm.CharLM"}
+           "charlm": "seqlab.tasks.charlm.CharLM", "mackey_glass": "seqlab.tasks.regress.RegressTask"}
 # Two jobs, each seconds long: the first value of every swept key but one, which keeps two values.
 TWO_JOBS = {
     "memory_horizon": ["experiment/problem=copy", "cell=rnn,gru_dilated", "horizon=8"],
     "lstm_variants": ["experiment/problem=adding", "experiment/lstm_variant=nfg,cifg", "horizon=8"],
     "init_study": ["experiment/rnn_init=orthogonal,leaky", "horizon=8"],
+    "esn_vs_rnn": ["experiment/model=esn,gru", "horizon=3", "dataset.length=10"],
+    "bidirectional_lookahead": ["dataset.length=10", "dataset.offset=2"],
 }
 TINY = ["cell.hidden_size=4", "dataset.num_train=32", "dataset.num_val=16", "dataset.num_test=16",
         "dataset.batch_size=16", "trainer.max_epochs=2", "callbacks.rich_progress_bar=null",
@@ -60,6 +63,8 @@ def test_experiment_is_a_multirun_whose_every_value_composes(experiment):
                 assert job.dataset.length == horizon
             if problem == "copy":
                 assert job.dataset.gap == horizon
+            if problem == "mackey_glass":
+                assert job.dataset.horizon == horizon
             cell = OmegaConf.to_container(job.cell, resolve=True)
             layer = make_recurrent(input_size=3, **{**cell, "hidden_size": 4})  # options the cell accepts
             assert layer.hidden_size == 4
@@ -68,9 +73,37 @@ def test_experiment_is_a_multirun_whose_every_value_composes(experiment):
 def test_memory_horizon_sweeps_the_cells_and_lengths_of_the_issue():
     assert sweep_params("memory_horizon") == {
         "experiment/problem": ["adding", "copy"],
-        "cell": ["rnn", "lstm", "gru", "peephole_lstm", "gru_dilated"],
-        "horizon": ["50", "100", "200", "500"],
+        "cell": ["rnn", "lstm", "gru", "gru_dilated"],
+        "horizon": ["50", "100", "200"],
     }
+    cfg = compose_train(["experiment=memory_horizon"])
+    assert cfg.device.accelerator == "cpu" and cfg.device.threads == 1  # one thread per run
+    assert cfg.trainer.max_time == "00:00:03:00"
+
+
+def test_bidirectional_lookahead_sweeps_the_direction_on_the_lookahead_tags():
+    assert sweep_params("bidirectional_lookahead") == {"cell.bidirectional": ["false", "true"]}
+    cfg = compose_train(["experiment=bidirectional_lookahead"])
+    assert cfg.hydra.mode.name == "MULTIRUN"
+    assert cfg.hydra.sweep.dir.startswith("outputs/experiments/bidirectional_lookahead/")
+    instantiate(cfg.hydra.callbacks.sweep_summary)
+    assert cfg.task._target_ == TARGETS["copy"] and cfg.hydra.runtime.choices.dataset == "lookahead"
+    assert cfg.device.threads == 1
+    for bidirectional in (False, True):
+        job = compose_train(["experiment=bidirectional_lookahead", f"cell.bidirectional={bidirectional}"])
+        layer = make_recurrent(input_size=3, **OmegaConf.to_container(job.cell, resolve=True))
+        assert layer.output_size == job.cell.hidden_size * (2 if bidirectional else 1)
+
+
+def test_charlm_shakespeare_cpu_ties_weights_with_warmup_cosine_on_the_90_10_split():
+    cfg = compose_train(["experiment=charlm_shakespeare_cpu"])
+    assert cfg.hydra.runtime.choices.dataset == "tinyshakespeare"  # its fixed 90/10 train/val split
+    assert cfg.task._target_ == TARGETS["charlm"] and cfg.device.accelerator == "cpu"
+    assert cfg.task.tie_weights and cfg.task.embedding_dim == cfg.cell.hidden_size
+    assert cfg.task.lr_scheduler._target_ == "seqlab.tasks.schedules.WarmupCosineLR"
+    assert cfg.trainer.max_time == "00:00:10:00" and cfg.task.dropout > 0
+    resized = compose_train(["experiment=charlm_shakespeare_cpu", "cell=gru", "cell.hidden_size=40"])
+    assert resized.task.embedding_dim == 40 and resized.cell.cell == "gru"
 
 
 def test_lstm_variants_are_the_greff_variants_of_the_peephole_lstm():
@@ -89,19 +122,41 @@ def test_lstm_variants_are_the_greff_variants_of_the_peephole_lstm():
         assert on == expected, variant
 
 
+def test_lstm_variants_give_every_variant_the_same_budget_on_one_thread():
+    for variant in sweep_params("lstm_variants")["experiment/lstm_variant"]:
+        job = compose_train(["experiment=lstm_variants", f"experiment/lstm_variant={variant}"])
+        assert job.device.accelerator == "cpu" and job.device.threads == 1
+        assert (job.trainer.max_steps, job.trainer.max_time) == (3000, "00:00:04:00")
+
+
 def test_init_study_turns_the_gradient_flow_callback_on():
     cfg = compose_train(["experiment=init_study"])
     assert cfg.callbacks.gradient_flow._target_ == "seqlab.callbacks.GradientFlowThroughTime"
 
 
+def test_esn_vs_rnn_pits_a_ridge_reservoir_against_trained_rnns_of_about_its_size():
+    assert sweep_params("esn_vs_rnn") == {"experiment/model": ["esn", "lstm", "gru"], "horizon": ["1", "84"]}
+    sizes = {}
+    for model in ("esn", "lstm", "gru"):
+        job = compose_train(["experiment=esn_vs_rnn", f"experiment/model={model}"])
+        assert job.hydra.runtime.choices.dataset == "mackey_glass" and job.hydra.runtime.choices.cell == model
+        assert job.device.accelerator == "cpu" and job.device.threads == 1
+        assert (job.task.readout == "ridge") == (model == "esn")
+        layer = make_recurrent(input_size=1, **OmegaConf.to_container(job.cell, resolve=True))
+        weights = [*layer.parameters(), *layer.buffers()]  # the reservoir's fixed weights are buffers
+        sizes[model] = sum(int(w.count_nonzero()) for w in weights) + layer.hidden_size + 1  # + readout
+    assert max(sizes.values()) < 1.1 * min(sizes.values()), sizes
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("experiment", EXPERIMENTS)
+@pytest.mark.parametrize("experiment", [*EXPERIMENTS, "bidirectional_lookahead"])
 def test_tiny_sweep_runs_end_to_end_and_writes_the_summary(experiment, tmp_path):
     sweep = tmp_path / "sweep"
     args = [f"experiment={experiment}", *TWO_JOBS[experiment], *TINY, f"hydra.sweep.dir={sweep}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HYDRA_FULL_ERROR": "0"}
-    result = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[2] / "train.py"), *args], cwd=tmp_path,
-                            env=env, capture_output=True, text=True, timeout=300)
+    train_py = Path(__file__).resolve().parents[2] / "train.py"
+    result = subprocess.run([sys.executable, str(train_py), *args], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     rows = list(csv.DictReader((sweep / "summary.csv").open()))
     assert [row["job"] for row in rows] == ["0", "1"]

@@ -56,10 +56,11 @@ def test_stacked_bidirectional_layers_get_one_curve_per_layer(layer_class):
     assert task.rnn.backend == "auto"  # restored after the custom-backend run
 
 
-def test_several_intervals_and_bad_arguments():
+def test_several_intervals_and_bad_arguments(tmp_path):
     callback = GradientFlowThroughTime(every_n_epochs=2)
-    fit(TinyTask(RNN(3, 4, batch_first=True)), [callback], seq_len=5, epochs=1)
-    assert callback.norms == {}  # epoch 1 of 2: not yet
+    trainer = fit(TinyTask(RNN(3, 4, batch_first=True)), [callback], tmp_path, seq_len=5, epochs=3)
+    steps = [scalar.step for scalar in read_events(trainer).Scalars("grad_flow/layer0/lag0")]
+    assert steps == [4, 6]  # the end of epoch 2 (2 batches an epoch), then the final diagnosis
     with pytest.raises(ValueError, match="every_n_epochs must be a positive integer, got 0"):
         GradientFlowThroughTime(every_n_epochs=0)
     with pytest.raises(ValueError, match=r"lags must be non-negative integers, got \(-1,\)"):

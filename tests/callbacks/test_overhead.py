@@ -22,7 +22,8 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from seqlab.callbacks import GateStatistics, GradientFlowThroughTime, GradientNorms, RecurrentSpectrum
 from seqlab.nn import LSTM
 
-HOOKS = ("on_train_epoch_end", "on_before_optimizer_step", "on_validation_batch_end", "on_train_batch_end")
+HOOKS = ("on_train_epoch_end", "on_before_optimizer_step", "on_validation_batch_end", "on_train_batch_end",
+         "on_train_end")
 
 
 def time_hooks(callback: L.Callback, spent: list[float]) -> L.Callback:

@@ -8,9 +8,11 @@ import torch
 from seqlab.cells import CELLS, ElmanCell, LSTMCell, make_cell
 
 HIDDEN = 5
+# The esn reservoir is fixed (its own init, tests/cells/test_esn.py) and conv_lstm's weights are kernels.
+MATRIX_CELLS = [name for name in CELLS if name not in ("esn", "conv_lstm")]
 
 
-@pytest.mark.parametrize("name", list(CELLS))
+@pytest.mark.parametrize("name", MATRIX_CELLS)
 def test_orthogonal_blocks_are_orthogonal(name, seed):
     cell = make_cell(name, 3, HIDDEN, recurrent_init="orthogonal").double()
     blocks = cell.weight_hh.detach().split(HIDDEN, dim=0)
@@ -25,7 +27,7 @@ def test_orthogonal_blocks_of_a_projected_lstm_have_orthonormal_columns(seed):
         torch.testing.assert_close(block.T @ block, torch.eye(2), atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize("name", list(CELLS))
+@pytest.mark.parametrize("name", MATRIX_CELLS)
 def test_identity_blocks_are_identity_and_biases_zero(name, seed):
     cell = make_cell(name, 3, HIDDEN, recurrent_init="identity")
     for block in cell.weight_hh.detach().split(HIDDEN, dim=0):

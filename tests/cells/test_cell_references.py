@@ -13,6 +13,7 @@ from cell_testing import unroll
 
 from seqlab.cells import (
     CIFGLSTMCell,
+    GRUCell,
     LeakyCell,
     LSTMCell,
     MGUCell,
@@ -139,22 +140,40 @@ def test_cifg_equals_lstm_with_input_gate_replaced_by_one_minus_forget(seed):
     torch.testing.assert_close(actual, torch.stack(expected), **TOL)
 
 
-def test_textbook_gru_matches_reference(seed):
+def test_textbook_gru_is_the_notes_gru(seed):
+    """The notes' equations by hand: h = (1 − z) ⊙ h + z ⊙ h̃, h̃ = tanh(U x + W (r ⊙ h) + b); z recorded."""
     cell = _randomised(TextbookGRUCell(INPUT, HIDDEN))
     p = dict(cell.named_parameters())
     rows = [slice(k * HIDDEN, (k + 1) * HIDDEN) for k in range(3)]
     xs = torch.randn(STEPS, BATCH, INPUT, dtype=torch.float64)
     h = torch.randn(BATCH, HIDDEN, dtype=torch.float64)
-    h0, expected = h, []
+    h0, expected, updates = h, [], []
     for x in xs:
         r = torch.sigmoid(_affine(p, 0, x, h))
         z = torch.sigmoid(_affine(p, 1, x, h))
         n_input = x @ p["weight_ih"][rows[2]].T + p["bias_ih"][rows[2]]
-        n = torch.tanh(n_input + (r * h) @ p["weight_hh"][rows[2]].T + p["bias_hh"][rows[2]])
-        h = (1 - z) * n + z * h
+        candidate = torch.tanh(n_input + (r * h) @ p["weight_hh"][rows[2]].T + p["bias_hh"][rows[2]])
+        h = (1 - z) * h + z * candidate
         expected.append(h)
+        updates.append(z)
+    cell.gate_recorder = []
     actual, _ = unroll(cell, xs, h0)
     torch.testing.assert_close(actual, torch.stack(expected), **TOL)
+    recorded = torch.stack([step["update"] for step in cell.gate_recorder])
+    torch.testing.assert_close(recorded, torch.stack(updates), **TOL)  # "update" is the notes' z
+
+
+def test_torch_gru_records_the_notes_update_gate(seed):
+    """torch's z weights the old state; the recorded "update" is the candidate's share 1 − z."""
+    cell = _randomised(GRUCell(INPUT, HIDDEN))
+    x, h = torch.randn(BATCH, INPUT, dtype=torch.float64), torch.randn(BATCH, HIDDEN, dtype=torch.float64)
+    torch_cell = torch.nn.GRUCell(INPUT, HIDDEN).double()
+    torch_cell.load_state_dict(cell.state_dict())
+    gates = x @ torch_cell.weight_ih.T + torch_cell.bias_ih + h @ torch_cell.weight_hh.T + torch_cell.bias_hh
+    z = torch.sigmoid(gates[:, HIDDEN:2 * HIDDEN])
+    cell.gate_recorder = []
+    cell(x, h)
+    torch.testing.assert_close(cell.gate_recorder[0]["update"], 1 - z, **TOL)
 
 
 def test_mgu_matches_reference(seed):

@@ -19,6 +19,8 @@ RICH_OPTIONS = {
     "gru_textbook": {},
     "mgu": {"bias": False},
     "leaky": {"tau": [1.5, 2.0, 3.0, 4.0], "learn_tau": True},
+    "esn": {"leak": 0.5, "sparsity": 0.5, "bias": False},
+    "conv_lstm": {"kernel_size": 1, "peephole": False},
 }
 
 
@@ -60,7 +62,7 @@ def test_replicate_keeps_the_configuration_with_fresh_parameters(name, seed):
     ours, theirs = dict(cell.named_parameters()), dict(clone.named_parameters())
     assert ours.keys() == theirs.keys()
     for key, p in ours.items():
-        expected_shape = (p.shape[0], 6) if key == "weight_ih" else p.shape
+        expected_shape = (p.shape[0], 6, *p.shape[2:]) if key == "weight_ih" else p.shape  # conv: k x k too
         assert theirs[key].shape == expected_shape, key
         assert theirs[key].data_ptr() != p.data_ptr(), key
     assert dict(clone.named_buffers()).keys() == dict(cell.named_buffers()).keys()

@@ -25,5 +25,6 @@ def test_ddp_on_two_cpu_processes_trains_and_logs_once(tmp_path, corpus_file):
     train_chars = int(len(corpus_file.read_text()) * 0.9)  # the textfile split: 90% train
     streams = 2 * 2  # batch_size=2 rows on each of 2 ranks
     per_rank_batches = math.ceil(((train_chars - 1) // streams) / 8)  # seq_len=8
-    steps = [line for line in result.stdout.splitlines() if "steps" in line]
-    assert any(f" {per_rank_batches} " in line for line in steps), result.stdout[-2000:]
+    steps = [line.split(":", 1)[1].strip() for line in result.stdout.splitlines()
+             if line.strip().startswith("steps:")]
+    assert steps == [str(per_rank_batches)], result.stdout[-2000:]

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from seqlab.data.input_noise import InputNoise
-from seqlab.data.japanese_vowels import JapaneseVowelsDataModule
+from seqlab.data.uea import UEADataModule
 
 CASES = ["1.0,2.0,3.0:4.0,5.0,6.0:b", "7.5,8.5:9.5,10.5:a", "0.5,1.5:2.5,3.5:a", "2.0,1.0,0.0:1.0,1.0,1.0:b"]
 
@@ -28,10 +28,10 @@ def test_japanese_vowels_adds_noise_to_the_training_split_only(tmp_path, seed):
     header = "@problemName Tiny\n@classLabel true a b\n@data\n"
     for split in ("TRAIN", "TEST"):
         (tmp_path / f"JapaneseVowels_{split}.ts").write_text(header + "\n".join(CASES) + "\n")
-    datamodule = JapaneseVowelsDataModule(path=str(tmp_path), val_fraction=0.25, input_noise=0.3)
+    datamodule = UEADataModule(name="JapaneseVowels", path=str(tmp_path), val_fraction=0.25, input_noise=0.3)
     datamodule.setup("fit")
     train, val = datamodule.split_dataset("train"), datamodule.split_dataset("val")
     assert not torch.equal(train[0]["inputs"], datamodule.splits["train"][0]["inputs"])
     assert val is datamodule.splits["val"]
     with pytest.raises(ValueError, match="std must be a non-negative number"):
-        JapaneseVowelsDataModule(path=str(tmp_path), input_noise=-1.0)
+        UEADataModule(name="JapaneseVowels", path=str(tmp_path), input_noise=-1.0)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from seqlab.data import tinyshakespeare
+from seqlab.data import download, tinyshakespeare
 from seqlab.data.corpus import load_corpus, pydoc_text, read_text_file, split_contiguous
 from seqlab.data.streams import StreamBatches, Windows
 from seqlab.data.text import CharDataModule
@@ -93,16 +93,15 @@ def test_tinyshakespeare_downloads_once_into_the_cache_and_checks_it(tmp_path, m
     text = "".join(f"line {i}: to be or not to be\n" for i in range(100))
     calls = []
 
-    def fake_download(url, target):
+    def fake_download(url, output_file, pooch_object):
         calls.append(url)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
+        Path(output_file).write_text(text)
 
-    monkeypatch.setattr(tinyshakespeare, "download", fake_download)
-    with pytest.raises(ValueError, match="does not match"):  # the real checksum refuses the fake text
+    monkeypatch.setattr(download, "DOWNLOADER", fake_download)
+    with pytest.raises(ValueError, match="refused: its sha256 is not the expected"):  # the real checksum
         tinyshakespeare.tinyshakespeare_corpus(cache_dir=str(tmp_path))
+    assert not (tmp_path / "tinyshakespeare" / "input.txt").exists()  # a refused download is not kept
     monkeypatch.setattr(tinyshakespeare, "SHA256", hashlib.sha256(text.encode()).hexdigest())
-    (tmp_path / "tinyshakespeare" / "input.txt").unlink()
     monkeypatch.setenv("SEQLAB_CACHE", str(tmp_path))
     corpus = tinyshakespeare.tinyshakespeare_corpus()
     again = tinyshakespeare.tinyshakespeare_corpus()

@@ -1,4 +1,4 @@
-"""Real-time recurrent learning (RTRL, Williams & Zipser 1989) for the Elman, LSTM and GRU cells.
+"""Real-time recurrent learning (RTRL, Williams & Zipser 1989) for every seqlab cell.
 
 RTRL computes the same gradient as BPTT, forwards in time: it carries the sensitivities
 `J_t = ds_t/dθ` of the state to every cell parameter along the sequence,
@@ -8,8 +8,10 @@ RTRL computes the same gradient as BPTT, forwards in time: it carries the sensit
 and adds `dℓ_t/ds_t · J_t` to the gradient at every step, so nothing of the past is stored. `J` holds
 `M x G*H*(I + H + 2)` numbers per sequence, O(N^3) memory, and `D_t J_{t-1}` costs O(N^4) per step, against
 BPTT's O(N T) memory and O(N^2 T) time (the cost table of the lecture notes). The local terms `D_t`, `F_t`
-come from the hand-derived `step_jacobians`; only the loss's derivative at one step (and a readout's) uses
-autograd, which never reaches back in time.
+come from the hand-derived `step_jacobians` for the cells and options they cover (`hand_derived_for`: the
+Elman cell, the plain LSTM, torch's GRU) and from `torch.func.jacrev` of the cell's step for every other
+cell and option (`autograd_jacobians`, also the reference the hand-derived ones are tested against). Only
+one step is ever differentiated: nothing reaches back in time.
 """
 
 from __future__ import annotations
@@ -19,61 +21,87 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-from seqlab.analysis.step_jacobians import step_jacobians_for
+from seqlab.analysis.autograd_jacobians import autograd_step_jacobians
+from seqlab.analysis.step_jacobians import StepJacobians, hand_derived_for
 from seqlab.cells import RecurrentCell, State
 
 StepLoss = Callable[[int, Tensor], "Tensor | None"]
+JACOBIANS = ("auto", "hand", "autograd")
 
 
 def rtrl_gradients(cell: RecurrentCell, inputs: Tensor, step_loss: StepLoss, readout: nn.Module | None = None,
-                   state: State | None = None) -> dict[str, Tensor]:
+                   state: State | None = None, *, jacobians: str = "auto") -> dict[str, Tensor]:
     """Gradient of `sum_t step_loss(t, y_t)` with respect to the parameters of `cell` (and `readout`).
 
     Args:
-        cell: an `ElmanCell`, `LSTMCell` (proj_size=0) or `GRUCell`; its own parameters are used.
+        cell: any seqlab `RecurrentCell` (every registered cell, any option); its own parameters are used.
         inputs: `(B, T, I)`, batch first.
         step_loss: `(t, y_t) -> scalar tensor or None` (None: no loss at step t), with `y_t = readout(h_t)`,
             or `h_t (B, H)` when there is no readout.
         readout: an optional module applied to `h_t` at each step (e.g. `nn.Linear`).
         state: the initial state tuple (zeros if None); it is treated as a constant.
+        jacobians: "auto" (hand-derived where they hold, else autograd), "hand" (ValueError where they do not
+            hold) or "autograd" (`torch.func.jacrev` of the step, for any cell: the reference).
 
     Returns:
         `{name: gradient}` for `cell.named_parameters()` and, prefixed with `readout.`, the readout's.
     """
+    if not isinstance(cell, RecurrentCell):
+        raise TypeError(f"RTRL: expected a seqlab RecurrentCell, got {type(cell).__name__}")
     if not isinstance(inputs, Tensor) or inputs.dim() != 3 or inputs.shape[-1] != cell.input_size:
         shape = tuple(inputs.shape) if isinstance(inputs, Tensor) else type(inputs).__name__
         raise ValueError(f"rtrl_gradients: expected inputs of shape (B, T, {cell.input_size}), got {shape}")
-    step_jacobians = step_jacobians_for(cell)
+    if jacobians not in JACOBIANS:
+        raise ValueError(f"rtrl_gradients: jacobians must be one of {', '.join(JACOBIANS)}, "
+                         f"got {jacobians!r}")
+    hand = hand_derived_for(cell) if jacobians != "autograd" else None
+    if jacobians == "hand" and hand is None:
+        raise ValueError(f"RTRL: no hand-derived Jacobians for {cell!r} (they cover ElmanCell, the plain "
+                         "LSTMCell and GRUCell(reset_after=True)); use jacobians='auto' or 'autograd'")
     batch = inputs.shape[0]
     if state is None:
         state = cell.init_state(batch, device=inputs.device, dtype=inputs.dtype)
     readout_params = dict(readout.named_parameters()) if readout is not None else {}
-    with torch.no_grad():
-        a_x_all = torch.nn.functional.linear(inputs, cell.weight_ih, cell.bias_ih)  # U x + b_ih, (B, T, G*H)
-        sensitivities = _zero_sensitivities(cell, batch, sum(cell.state_sizes))
-        grads = {name: torch.zeros_like(p) for name, p in cell.named_parameters()}
-        readout_grads = {name: torch.zeros_like(p) for name, p in readout_params.items()}
-        for t, (x_t, a_x) in enumerate(zip(inputs.unbind(1), a_x_all.unbind(1), strict=True)):
-            h_prev = state[0]  # (B, H)
-            a_h = h_prev @ cell.weight_hh.t()  # (B, G*H)
-            if cell.bias_hh is not None:
-                a_h = a_h + cell.bias_hh  # (B, G*H)
-            local = step_jacobians(cell, a_x, a_h, state)
-            total_prev = local.d_prev.clone()  # (B, M, M)
-            total_prev[:, :, : h_prev.shape[1]] += local.d_ah @ cell.weight_hh  # (B, M, H)
-            immediate = {"weight_ih": local.d_ax.unsqueeze(-1) * x_t[:, None, None, :],  # (B, M, G*H, I)
-                         "weight_hh": local.d_ah.unsqueeze(-1) * h_prev[:, None, None, :],  # (B, M, G*H, H)
-                         "bias_ih": local.d_ax, "bias_hh": local.d_ah}  # (B, M, G*H)
-            for name, sens in sensitivities.items():
-                carried = torch.bmm(total_prev, sens.flatten(2)).view_as(sens)  # (B, M, ...)
-                sensitivities[name] = carried + immediate[name]
-            state = local.state
-            dloss_dstate = _local_loss_gradients(t, state, step_loss, readout, readout_grads)  # (B, M)
-            if dloss_dstate is not None:
+    params = {name: p.detach() for name, p in cell.named_parameters()}
+    recorder, cell.gate_recorder = cell.gate_recorder, None  # no gate records from inside the transforms
+    try:
+        with torch.no_grad():
+            sensitivities = _zero_sensitivities(cell, batch, sum(cell.state_sizes))
+            grads = {name: torch.zeros_like(p) for name, p in cell.named_parameters()}
+            readout_grads = {name: torch.zeros_like(p) for name, p in readout_params.items()}
+            for t, x_t in enumerate(inputs.unbind(1)):
+                if hand is not None:
+                    state, total_prev, immediate = _hand_step(cell, hand, x_t, state)
+                else:
+                    state, total_prev, immediate = autograd_step_jacobians(cell, params, x_t, state)
                 for name, sens in sensitivities.items():
-                    grads[name] += torch.einsum("bm,bm...->...", dloss_dstate, sens)
+                    carried = torch.bmm(total_prev, sens.flatten(2)).view_as(sens)  # (B, M, ...)
+                    sensitivities[name] = carried + immediate[name]
+                dloss_dstate = _local_loss_gradients(t, state, step_loss, readout, readout_grads)  # (B, M)
+                if dloss_dstate is not None:
+                    for name, sens in sensitivities.items():
+                        grads[name] += torch.einsum("bm,bm...->...", dloss_dstate, sens)
+    finally:
+        cell.gate_recorder = recorder
     grads.update({f"readout.{name}": g for name, g in readout_grads.items()})
     return grads
+
+
+def _hand_step(cell: RecurrentCell, hand: Callable[..., StepJacobians], x_t: Tensor, state: State
+               ) -> tuple[State, Tensor, dict[str, Tensor]]:
+    """One step from the hand-derived local terms: `(new state, D_t (B, M, M), {name: F_t (B, M, ...)})`."""
+    h_prev = state[0]  # (B, H)
+    a_x = torch.nn.functional.linear(x_t, cell.weight_ih, cell.bias_ih)  # U x + b_ih, (B, G*H)
+    a_h = h_prev @ cell.weight_hh.t()  # (B, G*H)
+    if cell.bias_hh is not None:
+        a_h = a_h + cell.bias_hh  # (B, G*H)
+    local = hand(cell, a_x, a_h, state)
+    total_prev = local.d_prev.clone()  # (B, M, M)
+    total_prev[:, :, : h_prev.shape[1]] += local.d_ah @ cell.weight_hh  # (B, M, H)
+    immediate = {"weight_ih": local.d_ax.unsqueeze(-1) * x_t[:, None, None, :],  # (B, M, G*H, I)
+                 "weight_hh": local.d_ah.unsqueeze(-1) * h_prev[:, None, None, :],  # (B, M, G*H, H)
+                 "bias_ih": local.d_ax, "bias_hh": local.d_ah}  # (B, M, G*H)
+    return local.state, total_prev, immediate
 
 
 def sensitivity_numel(cell: RecurrentCell, batch: int = 1) -> int:

@@ -8,7 +8,8 @@ A step is written as a function of three things:
 
 and `StepJacobians` holds the new state with its partial derivatives with respect to each of them. The
 dependence of `s_t` on `h_{t-1}` through `a_h` is *not* in `d_prev`; RTRL adds it as `d_ah @ W`. The
-equations are those in each cell's docstring (torch's gate order and GRU form).
+equations are those in each cell's docstring (torch's gate order and GRU form). `hand_derived_for` says
+which cells and options they cover; RTRL takes every other cell through `autograd_jacobians`.
 """
 
 from __future__ import annotations
@@ -101,11 +102,16 @@ STEP_JACOBIANS: dict[type, Callable[..., StepJacobians]] = {
 }
 
 
-def step_jacobians_for(cell: RecurrentCell) -> Callable[..., StepJacobians]:
-    """The hand-derived step of `cell`'s exact class; TypeError for any other cell (a subclass may differ)."""
-    if type(cell) not in STEP_JACOBIANS:
-        allowed = ", ".join(t.__name__ for t in STEP_JACOBIANS)
-        raise TypeError(f"RTRL: expected cell to be one of {allowed}, got {type(cell).__name__}")
-    if isinstance(cell, LSTMCell) and cell.proj_size:
-        raise ValueError(f"RTRL: expected an LSTMCell with proj_size=0, got proj_size={cell.proj_size}")
-    return STEP_JACOBIANS[type(cell)]
+def hand_derived_for(cell: RecurrentCell) -> Callable[..., StepJacobians] | None:
+    """The hand-derived step of `cell`, or None where it does not hold.
+
+    Only the exact classes in `STEP_JACOBIANS` in the configuration their derivation covers qualify: the
+    Elman cell, the plain LSTM (no Greff et al. option, no projection) and torch's GRU (`reset_after=True`).
+    Subclasses and other options (the textbook GRU, peepholes, CIFG, ...) may compute something else.
+    """
+    derived = STEP_JACOBIANS.get(type(cell))
+    if isinstance(cell, LSTMCell) and (cell.is_variant or cell.proj_size):
+        return None
+    if isinstance(cell, GRUCell) and not cell.reset_after:
+        return None
+    return derived

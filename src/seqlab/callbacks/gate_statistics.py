@@ -6,6 +6,8 @@ at each step while the task's loss runs. Per layer (both directions together) an
 of either end of the gate's range: below 0.05 or above 0.95 for sigmoid gates, and the same on tanh's
 (-1, 1) (|a| > 0.9) for the candidate gates in `TANH_GATES`. With TensorBoard it also logs histograms
 `states/layer{k}/hidden` and, for two-state cells, `states/layer{k}/cell`. Cells without gates are skipped.
+Gates are named by the lecture notes' meaning: a GRU's `update` is the share of the candidate written into
+h_t (the notes' z; torch's GRU records its 1 − z, see `seqlab.cells.gru`).
 """
 
 from __future__ import annotations
@@ -34,10 +36,11 @@ def gate_summary(name: str, activations: Tensor) -> dict[str, float]:
 
 
 class GateStatistics(FixedBatchDiagnostic):
-    """Logs gate means and saturation (and state histograms) every `every_n_epochs` epochs."""
+    """Logs gate means and saturation (and state histograms) every `every_n_epochs` epochs, every
+    `every_n_steps` optimizer steps (None: not by step) and when training ends."""
 
-    def __init__(self, every_n_epochs: int = 1) -> None:
-        super().__init__(every_n_epochs)
+    def __init__(self, every_n_epochs: int | None = 1, every_n_steps: int | None = None) -> None:
+        super().__init__(every_n_epochs, every_n_steps)
         self.summaries: dict[str, dict[str, float]] = {}  # "{prefix}layer{k}/{gate}" -> summary, the latest
 
     def diagnose(self, trainer: L.Trainer, pl_module: L.LightningModule, batch) -> None:

@@ -4,7 +4,8 @@ The recurrent Jacobian of a step is (a diagonal of derivatives times) a block of
 |eigenvalue| of each square `(H, H)` block tells whether signals through it tend to shrink (< 1) or grow
 (> 1) over time. Logged as `spectral_radius/layer{k}/{block}` (`layer{k}_reverse` for the backward
 direction; blocks are the cell's `gate_names`, or `hh` for a one-block cell). Non-square blocks (an LSTM
-with `proj_size`) have no eigenvalues and are skipped.
+with `proj_size`) have no eigenvalues and are skipped, and so are cells without a 2-D `weight_hh` (ConvLSTM's
+kernels).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import torch
 from torch import Tensor
 
 from seqlab.callbacks.discovery import find_recurrent_scopes, scope_prefix
-from seqlab.callbacks.fixed_batch import check_interval
+from seqlab.callbacks.schedule import ScheduledDiagnostic
 from seqlab.callbacks.sinks import log_scalars
 
 
@@ -29,23 +30,26 @@ def recurrent_blocks(weight_hh: Tensor, block_names: tuple[str, ...]) -> dict[st
     return dict(zip(names, weight_hh.chunk(len(names), dim=0), strict=True))
 
 
-class RecurrentSpectrum(L.Callback):
-    """Logs the spectral radius of each recurrent weight block at the end of every `every_n_epochs` epochs."""
+class RecurrentSpectrum(ScheduledDiagnostic):
+    """Logs the spectral radius of each recurrent weight block every `every_n_epochs` epochs, every
+    `every_n_steps` optimizer steps (None: not by step) and when training ends."""
 
-    def __init__(self, every_n_epochs: int = 1) -> None:
-        self.every_n_epochs = check_interval("every_n_epochs", every_n_epochs)
+    def __init__(self, every_n_epochs: int | None = 1, every_n_steps: int | None = None) -> None:
+        super().__init__(every_n_epochs, every_n_steps)
         self.radii: dict[str, float] = {}  # metric name -> value, the latest
 
-    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if (trainer.current_epoch + 1) % self.every_n_epochs:
-            return
+    def diagnose_now(self, trainer: L.Trainer, pl_module: L.LightningModule) -> bool:
         scopes = find_recurrent_scopes(pl_module)
         self.radii = {}
         for scope in scopes:
             for placed in scope.cells:
                 cell = placed.cell
-                for block, matrix in recurrent_blocks(cell.weight_hh, cell.gate_names).items():
+                weight_hh = getattr(cell, "weight_hh", None)
+                if not isinstance(weight_hh, torch.Tensor) or weight_hh.dim() != 2:
+                    continue  # no recurrent matrix (a convolution's kernels, a wrapper)
+                for block, matrix in recurrent_blocks(weight_hh, cell.gate_names).items():
                     if matrix.shape[0] == matrix.shape[1]:
                         name = f"spectral_radius/{scope_prefix(scope, scopes)}{placed.label}/{block}"
                         self.radii[name] = spectral_radius(matrix)
         log_scalars(trainer, self.radii)
+        return True

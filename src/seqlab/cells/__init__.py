@@ -4,7 +4,10 @@
 """
 
 from seqlab.cells.base import RecurrentCell, State
+from seqlab.cells.conv_lstm import ConvLSTMCell
+from seqlab.cells.delayed import DelayedCell
 from seqlab.cells.elman import ElmanCell
+from seqlab.cells.esn import EchoStateCell
 from seqlab.cells.gru import GRUCell, TextbookGRUCell
 from seqlab.cells.init import RECURRENT_INITS
 from seqlab.cells.leaky import LeakyCell
@@ -23,6 +26,9 @@ __all__ = [
     "TextbookGRUCell",
     "MGUCell",
     "LeakyCell",
+    "EchoStateCell",
+    "ConvLSTMCell",
+    "DelayedCell",
     "RECURRENT_INITS",
     "CELLS",
     "make_cell",

@@ -32,23 +32,27 @@ class RecurrentCell(nn.Module):
     `gate_names` names the G blocks of `weight_ih`/`weight_hh` in order (empty for a single plain block).
 
     `recurrent_init` ("uniform", "orthogonal" or "identity") chooses how `reset_parameters` sets each
-    `H×H` block of `weight_hh` (see `seqlab.cells.init`).
+    `H×H` block of `weight_hh`, and `spectral_radius` (if given) rescales each block so its largest
+    |eigenvalue| is that value (see `seqlab.cells.init`).
     """
 
     num_gates: int = 1
     gate_names: tuple[str, ...] = ()
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, *, recurrent_init: str = "uniform"
+        self, input_size: int, hidden_size: int, bias: bool = True, *, recurrent_init: str = "uniform",
+        spectral_radius: float | None = None,
     ) -> None:
         super().__init__()
         _check_positive_int("input_size", input_size)
         _check_positive_int("hidden_size", hidden_size)
         init.check_recurrent_init(recurrent_init)
+        init.check_spectral_radius(spectral_radius)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
         self.recurrent_init = recurrent_init
+        self.spectral_radius = spectral_radius
         # Set to a list to have gated cells append a dict of gate activations at every step (diagnostics).
         self.gate_recorder: list[dict[str, Tensor]] | None = None
 
@@ -82,8 +86,8 @@ class RecurrentCell(nn.Module):
             return torch.matmul(x, self.weight_ih.t())  # (..., G*H)
         bias = self.bias_ih + self.bias_hh if self.folds_recurrent_bias else self.bias_ih  # (G*H,)
         return torch.addmm(bias, x.reshape(-1, x.shape[-1]), self.weight_ih.t()).view(
-            *x.shape[:-1], -1
-        )  # (..., G*H)
+            *x.shape[:-1], self.weight_ih.shape[0]
+        )  # (..., G*H); the size is explicit so that an empty batch (B = 0) works
 
     def step(self, x_proj_t: Tensor, state: State) -> tuple[Tensor, State]:
         """One step of the recurrence: `x_proj_t (B, G*H)`, `state` -> `(h_t (B, output_size), new state)`."""
@@ -169,6 +173,8 @@ class RecurrentCell(nn.Module):
         """
         init.uniform_(self.parameters(), self.hidden_size)
         init.recurrent_init_(self.weight_hh, self.hidden_size, self.recurrent_init)
+        if self.spectral_radius is not None:
+            init.spectral_radius_(self.weight_hh, self.hidden_size, self.spectral_radius)
         if self.recurrent_init == "identity" and self.bias:  # IRNN: W = I and b = 0
             with torch.no_grad():
                 self.bias_ih.zero_()
@@ -195,6 +201,8 @@ class RecurrentCell(nn.Module):
             s += ", bias=False"
         if self.recurrent_init != "uniform":
             s += f", recurrent_init={self.recurrent_init!r}"
+        if self.spectral_radius is not None:
+            s += f", spectral_radius={self.spectral_radius}"
         return s
 
 

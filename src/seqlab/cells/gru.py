@@ -1,16 +1,24 @@
-"""Gated recurrent unit (Cho et al. 2014), in torch's form (default) and the textbook form.
+"""Gated recurrent unit (Cho et al. 2014): torch's form (`GRUCell`) and the lecture notes' form.
 
-Equations (gate order r, z, n as in `torch.nn.GRUCell`; W = weight_hh, U = weight_ih, b = b_ih + b_hh)::
+torch's form (`GRUCell`, registered as "gru"; gate order r, z, n as in `torch.nn.GRUCell`; W = weight_hh,
+U = weight_ih, b = b_ih + b_hh)::
 
     r_t = σ(U_r x_t + W_r h_{t-1} + b_r)                          reset gate
-    z_t = σ(U_z x_t + W_z h_{t-1} + b_z)                          update gate
+    z_t = σ(U_z x_t + W_z h_{t-1} + b_z)                          torch's update gate (weights the OLD state)
     n_t = tanh(U_n x_t + b_in + r_t ⊙ (W_n h_{t-1} + b_hn))        candidate h̃_t, reset_after=True (torch)
-    n_t = tanh(U_n x_t + W_n (r_t ⊙ h_{t-1}) + b_in + b_hn)        candidate h̃_t, reset_after=False (textbook)
+    n_t = tanh(U_n x_t + W_n (r_t ⊙ h_{t-1}) + b_in + b_hn)        candidate h̃_t, reset_after=False
     h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1}
 
-`reset_after=False` is the form of the lecture notes and of Cho et al. (the reset gate scales h_{t-1} before
-W_n); `TextbookGRUCell` (registered as "gru_textbook") is a GRUCell with that default. Both keep torch's z
-convention: torch's z weights the *old* state, the notes' z weights the candidate (same family, z ↔ 1 − z).
+The lecture notes' form (`TextbookGRUCell`, registered as "gru_textbook"; Chung et al. 2014), exactly::
+
+    r_t = σ(U_r x_t + W_r h_{t-1} + b_r)                          reset gate
+    z_t = σ(U_z x_t + W_z h_{t-1} + b_z)                          update gate (weights the CANDIDATE)
+    h̃_t = tanh(U_h x_t + W_h (r_t ⊙ h_{t-1}) + b_h)                the reset applied to h_{t-1} before W_h
+    h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t
+
+The two families are the same up to z ↔ 1 − z (and where the reset acts); a state dict does not carry over.
+Gate statistics (`gate_recorder`, the "update" gate of `seqlab.callbacks.GateStatistics`) always use the
+notes' meaning: "update" is the share of the candidate written into h_t, so torch's form records 1 − z_t.
 """
 
 from __future__ import annotations
@@ -66,7 +74,8 @@ class GRUCell(RecurrentCell):
         z = (xz + hz).sigmoid()
         n = (xn + r * hn).tanh()
         h = n + z * (h - n)  # (1 − z) ⊙ n + z ⊙ h_{t-1}, (B, H)
-        self._record(reset=r, update=z, candidate=n)
+        if self.gate_recorder is not None:
+            self._record(reset=r, update=1 - z, candidate=n)  # the notes' z: the candidate's share
         return h, (h,)
 
     def _step_reset_before(self, x_proj_t: Tensor, state: State) -> tuple[Tensor, State]:
@@ -78,7 +87,8 @@ class GRUCell(RecurrentCell):
         r, z = torch.addmm(pre_rz, h, weight_rz.t()).sigmoid().chunk(2, dim=1)  # 2 x (B, H)
         n = torch.addmm(pre_n, r * h, weight_n.t()).tanh()  # (B, H)
         h = n + z * (h - n)  # (1 − z) ⊙ n + z ⊙ h_{t-1}, (B, H)
-        self._record(reset=r, update=z, candidate=n)
+        if self.gate_recorder is not None:
+            self._record(reset=r, update=1 - z, candidate=n)  # the notes' z: the candidate's share
         return h, (h,)
 
     def extra_repr(self) -> str:
@@ -87,17 +97,25 @@ class GRUCell(RecurrentCell):
 
 
 class TextbookGRUCell(GRUCell):
-    """GRU of the lecture notes and Cho et al.: `GRUCell` with `reset_after=False` by default."""
+    """The GRU of the lecture notes (Chung et al. 2014): h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t, with the
+    reset gate applied to h_{t-1} before W_h (equations in the module docstring). Same parameters and gate
+    order (r, z, h̃) as `GRUCell`; z here is the notes' z (the candidate's share)."""
 
     def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        *,
-        reset_after: bool = False,
-        recurrent_init: str = "uniform",
+        self, input_size: int, hidden_size: int, bias: bool = True, *, recurrent_init: str = "uniform"
     ) -> None:
-        super().__init__(
-            input_size, hidden_size, bias, reset_after=reset_after, recurrent_init=recurrent_init
-        )
+        super().__init__(input_size, hidden_size, bias, reset_after=False, recurrent_init=recurrent_init)
+
+    def step(self, x_proj_t: Tensor, state: State) -> tuple[Tensor, State]:
+        (h,) = state  # (B, H)
+        size = self.hidden_size
+        weight_rz, weight_h = self.weight_hh.split([2 * size, size])  # (2H, H), (H, H)
+        pre_rz, pre_h = x_proj_t.split([2 * size, size], dim=1)  # (B, 2H), (B, H); both biases included
+        r, z = torch.addmm(pre_rz, h, weight_rz.t()).sigmoid().chunk(2, dim=1)  # 2 x (B, H)
+        candidate = torch.addmm(pre_h, r * h, weight_h.t()).tanh()  # h̃_t, (B, H)
+        h = h + z * (candidate - h)  # (1 − z) ⊙ h_{t-1} + z ⊙ h̃_t, (B, H)
+        self._record(reset=r, update=z, candidate=candidate)
+        return h, (h,)
+
+    def extra_repr(self) -> str:
+        return RecurrentCell.extra_repr(self)

@@ -6,6 +6,9 @@
   explode through W at the start of training.
 - `recurrent_init="identity"` (IRNN, Le et al. 2015): each block of `weight_hh` is the identity and the
   biases are 0, so at the start h_t = g(h_{t-1} + U x_t) copies the past (usually with a relu Elman cell).
+- `spectral_radius` (with any `recurrent_init`): each square block of `weight_hh` is then rescaled so that its
+  largest |eigenvalue| is exactly this value. The notes recommend a value just below 1 (slightly contractive,
+  so gradients neither explode nor vanish quickly); with "orthogonal" every eigenvalue has that modulus.
 - `forget_bias` (LSTM family, Gers et al. 2000; Jozefowicz et al. 2015): the forget gate's total bias
   `b_ih + b_hh` starts at this value (`bias_ih` slice = value, `bias_hh` slice = 0), so f_t ≈ σ(value).
 """
@@ -55,3 +58,34 @@ def gate_bias_(bias_ih: Tensor, bias_hh: Tensor, gate_index: int, hidden_size: i
     block = slice(gate_index * hidden_size, (gate_index + 1) * hidden_size)
     bias_ih[block] = value
     bias_hh[block] = 0.0
+
+
+def check_spectral_radius(spectral_radius) -> None:
+    """Raise a ValueError unless `spectral_radius` is None or a number > 0."""
+    if spectral_radius is None:
+        return
+    number = isinstance(spectral_radius, (int, float)) and not isinstance(spectral_radius, bool)
+    if not number or not spectral_radius > 0:
+        raise ValueError(f"spectral_radius must be None or a number > 0, got {spectral_radius!r}")
+
+
+def largest_eigenvalue_modulus(matrix: Tensor) -> float:
+    """max |λ| over the eigenvalues of a square matrix (computed in float64)."""
+    return float(torch.linalg.eigvals(matrix.detach().double().cpu()).abs().max())
+
+
+@torch.no_grad()
+def spectral_radius_(weight_hh: Tensor, hidden_size: int, spectral_radius: float) -> None:
+    """Rescale each `(H, H)` block of `weight_hh (G*H, H)` to largest |eigenvalue| `spectral_radius`."""
+    check_spectral_radius(spectral_radius)
+    if weight_hh.is_meta:  # a shape-only probe (checkpoint loading) holds no values to scale
+        return
+    if weight_hh.shape[1] != hidden_size:
+        raise ValueError(f"spectral_radius needs square recurrent blocks ({hidden_size}x{hidden_size}), got "
+                         f"blocks of {hidden_size}x{weight_hh.shape[1]} (proj_size > 0 has no eigenvalues)")
+    for block in weight_hh.split(hidden_size, dim=0):  # G x (H, H), views
+        current = largest_eigenvalue_modulus(block)
+        if current == 0.0:
+            raise ValueError("spectral_radius: a recurrent block is nilpotent (all eigenvalues 0); "
+                             "use recurrent_init='orthogonal' or 'identity'")
+        block.mul_(spectral_radius / current)

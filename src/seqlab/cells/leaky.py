@@ -27,6 +27,7 @@ class LeakyCell(RecurrentCell):
             (all > 1 when learned).
         learn_tau: learn τ (as 1 + softplus(θ)) instead of keeping it fixed.
         recurrent_init: "uniform" (torch's), "orthogonal" or "identity" for `weight_hh`.
+        spectral_radius: if given, each H×H block of `weight_hh` is rescaled to this largest |eigenvalue|.
     """
 
     num_gates = 1
@@ -40,8 +41,10 @@ class LeakyCell(RecurrentCell):
         tau: float | Tensor = 2.0,
         learn_tau: bool = False,
         recurrent_init: str = "uniform",
+        spectral_radius: float | None = None,
     ) -> None:
-        super().__init__(input_size, hidden_size, bias, recurrent_init=recurrent_init)
+        super().__init__(input_size, hidden_size, bias, recurrent_init=recurrent_init,
+                         spectral_radius=spectral_radius)
         tau = torch.as_tensor(tau, dtype=torch.get_default_dtype())
         if tau.dim() > 1 or tau.numel() not in (1, hidden_size):
             raise ValueError(

@@ -34,6 +34,7 @@ class LSTMCell(LSTMVariantsMixin, RecurrentCell):
         proj_size: if > 0, `h_t` is projected to this size by `weight_hr (P, H)`, as `torch.nn.LSTM` does.
         forget_bias: if given, the forget gate's total bias starts at this value (needs `bias=True`).
         recurrent_init: "uniform" (torch's), "orthogonal" or "identity", per H×P block of `weight_hh`.
+        spectral_radius: if given, each H×H block of `weight_hh` is rescaled to this largest |eigenvalue|.
         peephole, coupled, no_input_gate, no_forget_gate, no_output_gate, no_input_activation,
         no_output_activation, full_gate_recurrence: Greff et al.'s variants, see `lstm_variants.py`.
             With all of them off the cell runs torch's equations with no extra work per step.
@@ -51,7 +52,8 @@ class LSTMCell(LSTMVariantsMixin, RecurrentCell):
         proj_size: int = 0,
         forget_bias: float | None = None,
         recurrent_init: str = "uniform",
-        peephole: bool = False,
+        spectral_radius: float | None = None,
+        peephole: bool | str = False,
         coupled: bool = False,
         no_input_gate: bool = False,
         no_forget_gate: bool = False,
@@ -60,7 +62,8 @@ class LSTMCell(LSTMVariantsMixin, RecurrentCell):
         no_output_activation: bool = False,
         full_gate_recurrence: bool = False,
     ) -> None:
-        super().__init__(input_size, hidden_size, bias, recurrent_init=recurrent_init)
+        super().__init__(input_size, hidden_size, bias, recurrent_init=recurrent_init,
+                         spectral_radius=spectral_radius)
         if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
             raise ValueError(f"proj_size must be a non-negative integer, got {proj_size!r}")
         if proj_size >= hidden_size:
@@ -136,10 +139,11 @@ class LSTMCell(LSTMVariantsMixin, RecurrentCell):
 
 
 class PeepholeLSTMCell(LSTMCell):
-    """Peephole LSTM (Gers & Schmidhuber 2000): `LSTMCell` with `peephole=True` by default."""
+    """Peephole LSTM (Gers & Schmidhuber 2000): `LSTMCell` with `peephole=True` (diagonal) by default;
+    `peephole="full"` gives full peephole matrices."""
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, *, peephole: bool = True, **options
+        self, input_size: int, hidden_size: int, bias: bool = True, *, peephole: bool | str = True, **options
     ) -> None:
         super().__init__(input_size, hidden_size, bias, peephole=peephole, **options)
 

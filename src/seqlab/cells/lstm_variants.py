@@ -12,7 +12,9 @@ p_i, p_f, p_o = weight_ci, weight_cf, weight_co; R = weight_gr; a_{t-1} = the pr
 
 Keyword-only options of `LSTMCell` (all off: the plain LSTM, which runs its own unchanged fast step):
 
-- `peephole` (Gers & Schmidhuber 2000): the p terms, diagonal weights (H,) that start at 0.
+- `peephole` (Gers & Schmidhuber 2000): the p terms, diagonal weights (H,) that start at 0 (`True` or
+  "diagonal": p ⊙ c). `peephole="full"`: full matrices P_i, P_f, P_o (H, H), also starting at 0, and the
+  terms are P_i c_{t-1}, P_f c_{t-1}, P_o c_t (the lecture deck's form).
 - `coupled` (CIFG): the input gate has no parameters, i_t = 1 − f_t, so c_t = f_t ⊙ c_{t-1} + (1 − f_t) ⊙ g_t.
 - `no_input_gate` (NIG): i_t = 1.  `no_forget_gate` (NFG): f_t = 1.  `no_output_gate` (NOG): o_t = 1.
 - `no_input_activation` (NIAF): g_t without tanh.  `no_output_activation` (NOAF): h_t = o_t ⊙ c_t.
@@ -69,14 +71,16 @@ class LSTMVariantsMixin:
         self.sigmoid_gates = tuple(name for name in self.gate_names if name in SIGMOID_GATES)
         if options["full_gate_recurrence"] and not self.sigmoid_gates:
             raise ValueError("full_gate_recurrence needs at least one of the input, forget and output gates")
+        self.peephole_form = _peephole_form(options["peephole"])
         for name, value in options.items():
             setattr(self, name, bool(value))
         self.is_variant = any(options.values())
 
     def _make_variant_parameters(self) -> None:
         if self.peephole:
+            shape = (self.hidden_size,) * (2 if self.peephole_form == "full" else 1)  # (H, H) or (H,)
             for gate in self.sigmoid_gates:
-                setattr(self, PEEPHOLE_WEIGHTS[gate], nn.Parameter(torch.empty(self.hidden_size)))  # (H,)
+                setattr(self, PEEPHOLE_WEIGHTS[gate], nn.Parameter(torch.empty(shape)))
         if self.full_gate_recurrence:
             width = len(self.sigmoid_gates) * self.hidden_size
             self.weight_gr = nn.Parameter(torch.empty(width, width))  # (S*H, S*H)
@@ -96,8 +100,10 @@ class LSTMVariantsMixin:
         """σ of gate `name`'s pre-activation plus its peephole term on `c`; None for a removed gate."""
         if name not in pre:
             return None
+        if self.peephole_form == "full":
+            return (pre[name] + c @ getattr(self, PEEPHOLE_WEIGHTS[name]).t()).sigmoid()  # P c, (B, H)
         if self.peephole:
-            return (pre[name] + getattr(self, PEEPHOLE_WEIGHTS[name]) * c).sigmoid()  # (B, H)
+            return (pre[name] + getattr(self, PEEPHOLE_WEIGHTS[name]) * c).sigmoid()  # p ⊙ c, (B, H)
         return pre[name].sigmoid()  # (B, H)
 
     def _variant_step(self, x_proj_t: Tensor, state: State) -> tuple[Tensor, State]:
@@ -127,4 +133,17 @@ class LSTMVariantsMixin:
         return h, (h, c, activations)
 
     def _variant_repr(self) -> str:
-        return "".join(f", {name}=True" for name in VARIANT_OPTIONS if getattr(self, name))
+        full = ", peephole='full'" if self.peephole_form == "full" else ""
+        return full + "".join(f", {name}=True" for name in VARIANT_OPTIONS
+                              if getattr(self, name) and not (full and name == "peephole"))
+
+
+def _peephole_form(peephole) -> str | None:
+    """None (no peepholes), "diagonal" (`True` or "diagonal") or "full"; a ValueError for anything else."""
+    if peephole is False or peephole is None:
+        return None
+    if peephole is True or peephole == "diagonal":
+        return "diagonal"
+    if peephole == "full":
+        return "full"
+    raise ValueError(f"peephole must be False, True, 'diagonal' or 'full', got {peephole!r}")

@@ -1,4 +1,4 @@
-"""Minimal gated unit (Zhou et al. 2016): a GRU whose reset and update gates are one forget gate.
+"""Minimal gated unit (Zhou et al. 2016; Heck & Salem 2017, as the notes cite): one forget gate for r and z.
 
 Equations (gate order f, h̃; W = weight_hh, U = weight_ih, b = b_ih + b_hh)::
 

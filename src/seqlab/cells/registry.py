@@ -2,7 +2,7 @@
 
 Names: rnn (Elman), lstm (with any Greff et al. 2016 option), peephole_lstm,
 cifg_lstm, gru (torch's form), gru_textbook (reset before W_n), mgu (minimal gated unit), leaky (leaky
-integrators).
+integrators), esn (a fixed echo state reservoir), conv_lstm (ConvLSTM over flattened frames).
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from __future__ import annotations
 import inspect
 
 from seqlab.cells.base import RecurrentCell
+from seqlab.cells.conv_lstm import ConvLSTMCell
 from seqlab.cells.elman import ElmanCell
+from seqlab.cells.esn import EchoStateCell
 from seqlab.cells.gru import GRUCell, TextbookGRUCell
 from seqlab.cells.leaky import LeakyCell
 from seqlab.cells.lstm import CIFGLSTMCell, LSTMCell, PeepholeLSTMCell
@@ -25,6 +27,8 @@ CELLS: dict[str, type[RecurrentCell]] = {
     "gru_textbook": TextbookGRUCell,
     "mgu": MGUCell,
     "leaky": LeakyCell,
+    "esn": EchoStateCell,
+    "conv_lstm": ConvLSTMCell,
 }
 
 _SIZES = {"self", "input_size", "hidden_size"}

@@ -1,8 +1,10 @@
-"""Building a run's parts from its Hydra config: datamodule, task, callbacks, logger and Trainer.
+"""Building a run's parts from its Hydra config: datamodule, task, callbacks, loggers and Trainer.
 
 Follows docs/contracts.md: `dm = instantiate(cfg.dataset)`, `dm.prepare_data()`, `dm.setup("fit")`,
-`task = instantiate(cfg.task, rnn=<cell config as a plain dict>, **dm.model_kwargs())`. A callback set to
-null (`callbacks.rich_progress_bar=null`) is left out; `~logger` runs without a logger.
+`task = instantiate(cfg.task, rnn=<cell config as a plain dict>, **dm.model_kwargs())`, except that
+`task.optimizer` / `task.lr_scheduler` reach the task as plain dicts (it builds them through its allow-list).
+A callback set to null (`callbacks.rich_progress_bar=null`) is left out. `logger` maps names to logger configs
+(`logger=[tensorboard,csv]` gives two); `~logger` runs without one.
 """
 
 from __future__ import annotations
@@ -11,9 +13,20 @@ from typing import Any
 
 import lightning as L
 import torch
+from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
-from lightning.pytorch.callbacks import LearningRateMonitor
+from lightning.pytorch.callbacks import LearningRateMonitor, ProgressBar
+from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, OmegaConf
+
+from seqlab.cli.quiet import quiet_known_noise
+from seqlab.cli.threads import apply_threads, processes_on_node
+
+# Task arguments that are plain-data specs with a `_target_` of their own: passed as plain dicts, never
+# instantiated by Hydra (the task builds them through seqlab.tasks.optim_factory's allow-list).
+SPEC_KEYS = ("optimizer", "lr_scheduler")
+# What `logger=<name>` needs installed, for a one-line error instead of an import traceback.
+LOGGER_EXTRAS = {"WandbLogger": ("wandb", "wandb"), "MLFlowLogger": ("mlflow", "mlflow")}
 
 
 def plain(config: DictConfig) -> dict[str, Any]:
@@ -21,8 +34,19 @@ def plain(config: DictConfig) -> dict[str, Any]:
     return OmegaConf.to_container(config, resolve=True)
 
 
+def sweep_jobs() -> int:
+    """Jobs a sweep runs at once on this node (`hydra.launcher.n_jobs`, e.g. joblib's); 1 otherwise."""
+    if not HydraConfig.initialized():
+        return 1
+    n_jobs = HydraConfig.get().launcher.get("n_jobs")
+    return n_jobs if isinstance(n_jobs, int) and n_jobs > 0 else 1
+
+
 def apply_device_settings(cfg: DictConfig) -> None:
-    """Device settings that are not Trainer arguments (float32 matmul precision)."""
+    """Process settings that are not Trainer arguments: torch's CPU threads (`device.threads`), float32 matmul
+    precision, and the filters that silence known library noise (`seqlab.cli.quiet`)."""
+    quiet_known_noise(int(cfg.get("dataset", {}).get("num_workers") or 0))
+    apply_threads(cfg.device.get("threads"), processes_on_node(cfg.get("trainer") or {}, sweep_jobs()))
     precision = cfg.device.get("matmul_precision")
     if precision:
         torch.set_float32_matmul_precision(precision)
@@ -37,8 +61,24 @@ def make_datamodule(dataset_cfg: DictConfig, stage: str = "fit") -> L.LightningD
 
 
 def make_task(cfg: DictConfig, datamodule: L.LightningDataModule) -> L.LightningModule:
-    """The task of `cfg.task`, running the `cfg.cell` recurrent module, sized by the datamodule."""
-    return instantiate(cfg.task, rnn=plain(cfg.cell), **datamodule.model_kwargs(), _convert_="all")
+    """The task of `cfg.task`, running the `cfg.cell` recurrent module, sized by the datamodule (compiled by
+    `torch.compile` when `cfg.compile` says so)."""
+    task_cfg = plain(cfg.task)
+    specs = {key: task_cfg.pop(key) for key in SPEC_KEYS if key in task_cfg}
+    build = instantiate(task_cfg, rnn=plain(cfg.cell), **datamodule.model_kwargs(), _convert_="all",
+                        _partial_=True)
+    return compile_task(build(**specs), cfg.get("compile"))
+
+
+def compile_task(task: L.LightningModule, compile_cfg: Any) -> L.LightningModule:
+    """`task.compile(**options)` (torch.compile of its `__call__`, in place) when `compile` is true or a
+    mapping of torch.compile's options: the training, validation and generation calls `self(...)` run
+    compiled, while the weights, hyperparameters and checkpoints stay those of the plain module."""
+    if not compile_cfg:
+        return task
+    options = plain(compile_cfg) if isinstance(compile_cfg, DictConfig) else {}
+    task.compile(**options)
+    return task
 
 
 def make_callbacks(callbacks_cfg: DictConfig | None, with_logger: bool = True) -> list[L.Callback]:
@@ -50,8 +90,29 @@ def make_callbacks(callbacks_cfg: DictConfig | None, with_logger: bool = True) -
     return [cb for cb in callbacks if with_logger or not isinstance(cb, LearningRateMonitor)]
 
 
+def make_loggers(logger_cfg: DictConfig | None) -> list[Logger]:
+    """The loggers of `logger_cfg`: a mapping of names to logger configs (the `logger` group), or one logger
+    config with `_target_` (a config of the user's own); none for null or an empty mapping."""
+    if not logger_cfg:
+        return []
+    entries = [logger_cfg] if "_target_" in logger_cfg else [e for e in logger_cfg.values() if e is not None]
+    loggers = []
+    for entry in entries:
+        extra = LOGGER_EXTRAS.get(str(entry.get("_target_", "")).rpartition(".")[2])
+        if extra is not None:
+            try:
+                __import__(extra[0])
+            except ImportError:
+                raise ValueError(f"logger {entry._target_} needs the {extra[0]} package: "
+                                 f"pip install 'seqlab[{extra[1]}]'") from None
+        loggers.append(instantiate(entry))
+    return loggers
+
+
 def make_trainer(cfg: DictConfig, callbacks: list[L.Callback]) -> L.Trainer:
-    """The Trainer of `cfg.trainer`, with the callbacks and `cfg.logger` (none when it is null)."""
-    logger_cfg = cfg.get("logger")
-    logger = instantiate(logger_cfg) if logger_cfg else False
-    return instantiate(cfg.trainer, callbacks=callbacks, logger=logger)
+    """The Trainer of `cfg.trainer`, with the callbacks and the loggers of `cfg.logger` (none when absent).
+    With `trainer.enable_progress_bar=false` a progress-bar callback is dropped rather than refused."""
+    loggers = make_loggers(cfg.get("logger"))
+    if not cfg.trainer.get("enable_progress_bar", True):
+        callbacks = [cb for cb in callbacks if not isinstance(cb, ProgressBar)]
+    return instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)

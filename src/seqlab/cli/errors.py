@@ -2,8 +2,8 @@
 
 `exit_on_error(prog)` wraps a command's body: any exception becomes `<prog>: error: <message>` on stderr
 and exit status 1. With `HYDRA_FULL_ERROR=1` the exception propagates with its full traceback, as Hydra does.
-Inside a `-m` sweep job the line is recorded instead and the job returns the worst metric value, so
-the sweep goes on (see `seqlab.cli.sweep_failures`).
+Inside a `-m` sweep job the line is recorded instead and the job returns no metric (an Optuna sweep
+records the trial as FAIL), so the sweep goes on (see `seqlab.cli.sweep_failures`).
 Hydra's `InstantiationException` is unwrapped to the error its target raised, which names the problem.
 """
 

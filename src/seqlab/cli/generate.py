@@ -16,8 +16,10 @@ from omegaconf import DictConfig
 
 from seqlab.cli.checkpoints import load_task
 from seqlab.cli.choices import CONFIG_PATH, check_group_choices
+from seqlab.cli.config_checks import check_integer_setting
 from seqlab.cli.errors import exit_on_error
 from seqlab.cli.override_keys import check_override_keys
+from seqlab.reliability.stored_values import is_finite_number
 
 PROG = "seqlab-generate"
 
@@ -29,12 +31,22 @@ def pick_device(accelerator: str) -> torch.device:
     return torch.device("cpu")
 
 
+def check_generate_settings(cfg: DictConfig) -> None:
+    """`temperature` a finite number >= 0, `length` and `top_k` counts, `seed` an integer (or null)."""
+    if not is_finite_number(cfg.temperature) or cfg.temperature < 0:
+        raise ValueError(f"temperature must be a finite number >= 0 (0: greedy), got {cfg.temperature!r}")
+    check_integer_setting("length", cfg.length, 0, allow_none=False)
+    check_integer_setting("top_k", cfg.top_k, 1)
+    check_integer_setting("seed", cfg.seed, 0)
+
+
 def generate(cfg: DictConfig) -> str:
     """Sample `cfg.length` characters after `cfg.prompt` from the checkpoint's model."""
+    check_generate_settings(cfg)
     device = pick_device(cfg.device.accelerator)
     model, stored = load_task(cfg.ckpt_path, map_location=device)
     if not hasattr(model, "generate"):
-        raise ValueError(f"ckpt_path={cfg.ckpt_path}: its task ({stored['task']['_target_']}) does not "
+        raise ValueError(f"ckpt_path={cfg.ckpt_path}: its task (task={stored['task_name']}) does not "
                          "generate text; train a task=charlm model")
     return model.generate(str(cfg.prompt), cfg.length, cfg.temperature, cfg.top_k, cfg.seed)
 

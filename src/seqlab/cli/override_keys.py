@@ -4,21 +4,25 @@ Hydra refuses such an override with a multi-line composition error; `check_overr
 first (with the command's group choices, the first option of a sweep) and, for each plain `a.b=value`
 override whose key the config lacks, exits with status 2 and one line naming the key, the keys its parent
 has, and the `+a.b=value` form that adds a new key. Overrides with a prefix (`+`, `++`, `~`), of `hydra.*`,
-or in a sweep's function syntax are left to Hydra.
+or in a sweep's function syntax are left to Hydra. Config folders the command adds (`--config-dir`,
+`hydra.searchpath=[...]`) are searched too, for groups and for the keys their options bring.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from seqlab.cli.choices import CONFIG_DIR
+from seqlab.cli.choices import CONFIG_DIR, config_dirs
 
 
-def split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
-    """`(group choices, plain key overrides)`: `group=option` (first option of a sweep) and `a.b=value`."""
+def split_overrides(argv: list[str], dirs: Sequence[Path] = (CONFIG_DIR,)) -> tuple[list[str], list[str]]:
+    """`(group choices, plain key overrides)`: `group=option` (first option of a sweep) and `a.b=value`;
+    a group is a folder in any of `dirs`."""
     groups, keys = [], []
     for arg in argv:
         if arg.startswith("-") or "=" not in arg:
@@ -26,8 +30,8 @@ def split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
         key, value = arg.split("=", 1)
         if key.startswith(("+", "~", "hydra")) or "(" in value:
             continue
-        if (CONFIG_DIR / key).is_dir():
-            groups.append(f"{key}={value.split(',')[0]}")
+        if any((Path(d) / key).is_dir() for d in dirs):
+            groups.append(f"{key}={value}" if value.startswith("[") else f"{key}={value.split(',')[0]}")
         else:
             keys.append(key)
     return groups, keys
@@ -53,13 +57,14 @@ def missing_key_message(cfg: DictConfig, key: str) -> str | None:
 
 def check_override_keys(argv: list[str], prog: str, config_name: str) -> None:
     """Exit with status 2 and one line on stderr when an override sets a key the config lacks."""
-    if any(arg in ("--config-dir", "-cd") or arg.startswith("--config-dir=") for arg in argv):
-        return  # keys may come from another directory
-    groups, keys = split_overrides(argv)
+    dirs = config_dirs(argv)
+    groups, keys = split_overrides(argv, dirs)
     if not keys:
         return
+    # The folders the command adds (--config-dir, hydra.searchpath) join the search path, as in Hydra's run.
+    searchpath = [f"hydra.searchpath=[{','.join(f'file://{Path(d).resolve()}' for d in dirs[1:])}]"]
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(config_name, overrides=groups)
+        cfg = compose(config_name, overrides=[*groups, *searchpath] if dirs[1:] else groups)
     for key in keys:
         message = missing_key_message(cfg, key)
         if message:

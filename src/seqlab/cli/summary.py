@@ -1,7 +1,9 @@
-"""What a training run reports when it ends: TensorBoard hparams with final metrics, and a rich summary.
+"""What a training run reports when it ends: hparams with final metrics to every logger, and a summary.
 
-The hparams go to TensorBoard's HPARAMS tab once, at the end, with the metrics under `hp/` (for example
-`hp/best_val_loss`, `hp/val_bpc`), so runs of a sweep can be compared side by side.
+The hparams go to each logger once, at the end, with the metrics under `hp/` (for example `hp/best_val_loss`,
+`hp/val_bpc`): TensorBoard shows them side by side in its HPARAMS tab, CSV/W&B/MLflow store them as
+hyperparameters and metrics. The summary names the best metric, the checkpoints and the folders with full
+paths: a rich table on a terminal (long paths fold, never cut), plain `name: value` lines otherwise.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from seqlab.cli.components import plain
+from seqlab.cli.progress import stdout_is_terminal
 
 
 def checkpoint_callback(trainer: L.Trainer) -> ModelCheckpoint | None:
@@ -45,27 +48,50 @@ def hparams_of(cfg: DictConfig, choices: dict[str, str]) -> dict[str, Any]:
 
 
 def log_final_hparams(trainer: L.Trainer, hparams: dict[str, Any], best: float | None) -> None:
-    """Write hparams and the final `val/` metrics (and the best value) to TensorBoard's HPARAMS tab."""
-    if not isinstance(trainer.logger, TensorBoardLogger):
-        return
+    """Write hparams and the final `val/` metrics (and the best value) to every logger."""
     metrics = {"hp/" + k.replace("/", "_"): float(v) for k, v in trainer.callback_metrics.items()
                if k.startswith("val/")}
     if best is not None:
         metrics["hp/best_val_loss"] = best
-    if metrics:
-        trainer.logger.log_hyperparams(hparams, metrics=metrics, step=trainer.global_step)
+    if not metrics:
+        return
+    for logger in trainer.loggers:
+        if isinstance(logger, TensorBoardLogger):  # its HPARAMS tab needs the metrics given with the hparams
+            logger.log_hyperparams(hparams, metrics=metrics, step=trainer.global_step)
+        else:
+            logger.log_hyperparams(hparams)
+            logger.log_metrics(metrics, step=trainer.global_step)
+        logger.save()
+
+
+def summary_rows(trainer: L.Trainer, metric: str, best: float | None, output_dir: str | Path) -> list[tuple]:
+    """`(name, value)` rows: best metric, checkpoints, steps, each logger's folder, the output folder."""
+    rows = [(f"best {metric}", "n/a" if best is None else f"{best:.4f}")]
+    checkpoint = checkpoint_callback(trainer)
+    if checkpoint is not None:
+        rows.append(("best checkpoint", checkpoint.best_model_path or "none saved"))
+        rows.append(("last checkpoint", checkpoint.last_model_path or "none saved"))
+    rows.append(("steps", str(trainer.global_step)))
+    for logger in trainer.loggers:
+        if isinstance(logger, TensorBoardLogger):
+            rows.append(("tensorboard", f"tensorboard --logdir {logger.log_dir}"))
+        elif getattr(logger, "log_dir", None):
+            rows.append((type(logger).__name__.removesuffix("Logger").lower(), str(logger.log_dir)))
+    rows.append(("output folder", str(output_dir)))
+    return rows
 
 
 def print_summary(trainer: L.Trainer, metric: str, best: float | None, output_dir: str | Path) -> None:
-    """A short table: the best metric, the checkpoints, the TensorBoard folder and the output folder."""
+    """The summary rows: a rich table on a terminal, plain `name: value` lines into a file or a pipe."""
+    rows = summary_rows(trainer, metric, best, output_dir)
+    if not stdout_is_terminal():
+        print("seqlab run")
+        for name, value in rows:
+            print(f"  {name}: {value}")
+        return
     table = Table(title="seqlab run", show_header=False, title_justify="left")
-    table.add_row(f"best {metric}", "n/a" if best is None else f"{best:.4f}")
-    checkpoint = checkpoint_callback(trainer)
-    if checkpoint is not None:
-        table.add_row("best checkpoint", checkpoint.best_model_path or "none saved")
-        table.add_row("last checkpoint", checkpoint.last_model_path or "none saved")
-    table.add_row("steps", str(trainer.global_step))
-    if isinstance(trainer.logger, TensorBoardLogger):
-        table.add_row("tensorboard", f"tensorboard --logdir {trainer.logger.log_dir}")
-    table.add_row("output folder", str(output_dir))
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
+    for name, value in rows:
+        table.add_row(name, value)
     Console().print(table)

@@ -2,12 +2,13 @@
 
 Hydra's launchers stop a sweep at the first job that raises (or `sys.exit`s), and a failed Optuna trial ends
 the whole study. So inside a multirun job `exit_on_error` does not exit: it prints the job's one error line,
-leaves a `FAILED` file (that line) in the job's folder and returns the worst value as the job's metric
-(+inf, or -inf when the sweeper maximises), which the basic sweeper ignores and Optuna ranks last (NaN
-would not do: the Optuna 2.10 sweeper crashes on a NaN objective). When the sweep ends, `ReportFailedJobs`
-(a Hydra callback, wired in `configs/hydra/default.yaml`) lists every job folder holding a `FAILED`
-file and exits with status 1. The files, not memory, carry the failures, so this works for launchers
-that run jobs in other processes or on other machines (submitit) as long as the sweep folder is shared.
+leaves a `FAILED` file (that line) in the job's folder and returns no metric (None): the basic sweeper
+ignores it and seqlab's Optuna sweeper (`hydra/sweeper=seqlab_optuna`) records the trial as FAIL, with the
+line as its `failure` attribute, rather than as a COMPLETE trial of value +-inf. When the sweep ends,
+`ReportFailedJobs` (a Hydra callback, wired in `configs/hydra/default.yaml`) lists every job folder holding
+a `FAILED` file and exits with status 1. The files, not memory, carry the failures, so this works for
+launchers that run jobs in other processes or on other machines (submitit) as long as the sweep folder is
+shared.
 """
 
 from __future__ import annotations
@@ -29,16 +30,14 @@ def in_multirun_job() -> bool:
     return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
-def record_failure(line: str) -> float:
-    """Print `line` for this sweep job, keep it in the job's `FAILED` file, return the worst metric value."""
+def record_failure(line: str) -> None:
+    """Print `line` for this sweep job and keep it in the job's `FAILED` file (the sweeper reads it)."""
     hydra_cfg = HydraConfig.get()
     print(f"{line} [job {hydra_cfg.job.num}: {hydra_cfg.job.override_dirname or 'no overrides'}]",
           file=sys.stderr)
     job_dir = Path(hydra_cfg.runtime.output_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
     (job_dir / FAILED_FILE).write_text(line + "\n")
-    maximising = hydra_cfg.sweeper.get("direction") == "maximize"
-    return float("-inf") if maximising else float("inf")
 
 
 def failed_jobs(sweep_dir: str | Path) -> list[tuple[Path, str]]:

@@ -8,6 +8,11 @@
 One output folder per run holds the resolved `config.yaml`, `checkpoints/` (best by val/loss, and last),
 `tensorboard/` events and Hydra's `.hydra/` record. The command returns the best `optimized_metric`
 (val/loss), which is what Hydra's Optuna sweeper minimises.
+
+A run folder is never lost or falsified (`seqlab.cli.run_folder`, `seqlab.cli.resume_checks`): the config
+is checked (`seqlab.cli.config_checks`) and everything is built before `config.yaml` is written; the folder is
+locked while training; an in-place resume (`hydra.run.dir=<run> ckpt_path=last`) runs the run's own stored
+overrides, and a resume whose cell or task settings differ from the checkpoint's is refused in one line.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
-from seqlab.cli.checkpoints import StoreConfig, resolve_ckpt_path
+from seqlab.cli.checkpoints import StoreConfig, read_checkpoint, registry_keys, resolve_ckpt_path
 from seqlab.cli.choices import CONFIG_PATH, check_group_choices
 from seqlab.cli.components import (
     apply_device_settings,
@@ -32,50 +37,66 @@ from seqlab.cli.components import (
     make_trainer,
     plain,
 )
+from seqlab.cli.config_checks import check_train_config
 from seqlab.cli.errors import exit_on_error
 from seqlab.cli.override_keys import check_override_keys
 from seqlab.cli.resolvers import register_resolvers
+from seqlab.cli.resume_checks import check_resume
+from seqlab.cli.run_folder import WRITE_HYDRA_RECORD, RunFolder, fail, prepare_argv
 from seqlab.cli.summary import best_metric, hparams_of, log_final_hparams, print_summary
+from seqlab.cli.sweep_failures import in_multirun_job
 from seqlab.reliability.graceful_stop import GracefulStop
 
 PROG = "seqlab-train"
 
 
 def train(cfg: DictConfig) -> float | None:
-    """Fit the configured task; return the best value of `cfg.optimized_metric`."""
-    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), cfg.paths.ckpt_dir)
-    if cfg.get("seed") is not None:
-        L.seed_everything(cfg.seed, workers=True, verbose=False)
-    apply_device_settings(cfg)
-    datamodule = make_datamodule(cfg.dataset)
-    model = make_task(cfg, datamodule)
+    """Fit the configured task; return the best value of `cfg.optimized_metric`.
 
+    Everything is checked and built before the run folder is written (`RunFolder.record`), so a command
+    that fails before training starts leaves an existing run exactly as it was."""
     output_dir = Path(cfg.paths.output_dir)
-    resolved = plain(cfg)
-    write_config(output_dir, resolved)
-    callbacks = make_callbacks(cfg.get("callbacks"), with_logger=bool(cfg.get("logger")))
-    trainer = make_trainer(cfg, [*callbacks, StoreConfig(resolved)])
-    try:
-        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
-    except SIGTERMException:
-        exit_stopped(trainer)
-        raise
+    choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else {}
+    choices = {k: v for k, v in choices.items() if not k.startswith("hydra")}
+    with RunFolder(output_dir, resuming=cfg.get("ckpt_path") is not None, lock=rank_zero_only.rank == 0,
+                   keep_on_failure=in_multirun_job()) as run:
+        check_train_config(cfg, choices)
+        ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), cfg.paths.ckpt_dir)
+        if cfg.get("seed") is not None:
+            L.seed_everything(cfg.seed, workers=True, verbose=False)
+        apply_device_settings(cfg)
+        datamodule = make_datamodule(cfg.dataset)
+        model = make_task(cfg, datamodule)
+        if ckpt_path is not None:
+            check_resume(cfg, model, read_checkpoint(ckpt_path), ckpt_path)
+
+        resolved = plain(cfg)
+        callbacks = make_callbacks(cfg.get("callbacks"), with_logger=bool(cfg.get("logger")))
+        trainer = make_trainer(cfg, [*callbacks, StoreConfig(resolved, registry_keys(resolved, choices))])
+        if trainer.is_global_zero:
+            run.record(resolved, hydra_record(cfg))
+        try:
+            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+        except SIGTERMException:
+            exit_stopped(trainer)
+            raise
 
     metric = cfg.get("optimized_metric") or "val/loss"
     best = best_metric(trainer, metric)
-    choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else {}
-    choices = {k: v for k, v in choices.items() if not k.startswith("hydra")}
     log_final_hparams(trainer, hparams_of(cfg, choices), best)
     if trainer.is_global_zero:  # under DDP every rank gets here; one summary
         print_summary(trainer, metric, best, output_dir)
     return best
 
 
-@rank_zero_only
-def write_config(output_dir: Path, resolved: dict) -> None:
-    """The run's resolved config as `<output_dir>/config.yaml` (by rank zero only under DDP)."""
-    output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / "config.yaml").write_text(OmegaConf.to_yaml(resolved))
+def hydra_record(cfg: DictConfig) -> dict | None:
+    """Hydra's `.hydra/` files (config, hydra, overrides), when `prepare_argv` told Hydra not to write them
+    at start-up (a command in an existing run folder: written only once training starts)."""
+    if not WRITE_HYDRA_RECORD["enabled"] or not HydraConfig.initialized():
+        return None
+    hydra_cfg = HydraConfig.get()
+    return {"config": OmegaConf.to_container(cfg), "hydra": {"hydra": OmegaConf.to_container(hydra_cfg)},
+            "overrides": list(hydra_cfg.overrides.task)}
 
 
 def exit_stopped(trainer: L.Trainer) -> None:
@@ -99,6 +120,11 @@ def main() -> None:
     check_group_choices(sys.argv[1:], PROG)
     check_override_keys(sys.argv[1:], PROG, "train")
     register_resolvers()
+    if rank_zero_only.rank == 0:  # DDP's other ranks re-run this command in the folder rank 0 prepared
+        try:
+            sys.argv[1:] = prepare_argv(sys.argv[1:])
+        except ValueError as error:
+            fail(PROG, str(error))
     hydra_main()
 
 

@@ -8,11 +8,13 @@ well the set was learnt, not generalisation).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from seqlab.data.checks import check_integer
+from seqlab.data.corpus import read_text_file
 from seqlab.data.in_memory import Example, InMemoryDataModule
 
 
@@ -49,3 +51,22 @@ class CountingDataModule(InMemoryDataModule):
 
     def model_kwargs(self) -> dict[str, Any]:
         return {"vocab_size": self.num_values}
+
+    def predict_examples(self, path: str | Path) -> tuple[list[str], list[Example]]:
+        """A file to predict: one seed value (1 .. num_values) per line."""
+        names, examples = [], []
+        for number, line in enumerate(read_text_file(str(path), "predict_path").splitlines(), start=1):
+            if not line.strip():
+                continue
+            value = line.strip()
+            if not value.isdigit() or not 1 <= int(value) <= self.num_values:
+                raise ValueError(f"{path}:{number}: expected a seed value in 1..{self.num_values}, "
+                                 f"got {value!r}")
+            names.append(value)
+            seed = torch.tensor(int(value) - 1)
+            examples.append({"seed": seed, "targets": torch.zeros(self.length, dtype=torch.long)})  # (K,)
+        return names, examples
+
+    def decode(self, ids: list[int]) -> str:
+        """Symbol ids as their values (id i is the value i + 1), space-separated."""
+        return " ".join(str(i + 1) for i in ids)

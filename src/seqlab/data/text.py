@@ -8,10 +8,12 @@ contiguous streams for truncated BPTT (`StreamBatches`); with `tbptt=False` they
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import lightning as L
 from torch.utils.data import DataLoader
 
-from seqlab.data.corpus import CORPORA, Corpus, load_corpus
+from seqlab.data.corpus import CORPORA, Corpus, load_corpus, read_text_file
 from seqlab.data.streams import StreamBatches, Windows
 from seqlab.data.vocab import CharVocab
 
@@ -69,6 +71,13 @@ class CharDataModule(L.LightningDataModule):
         if self.vocab is None:
             raise RuntimeError("model_kwargs() is valid after setup('fit')")
         return {"vocab_size": self.vocab.size, "vocab": self.vocab.chars, "tbptt": self.hparams.tbptt}
+
+    def predict_examples(self, path: str | Path) -> tuple[list[str], list[dict[str, str]]]:
+        """A file to predict: one prompt per non-blank line (the model writes its continuation)."""
+        prompts = [line for line in read_text_file(str(path), "predict_path").splitlines() if line.strip()]
+        if not prompts:
+            raise ValueError(f"predict_path={path}: the file holds no prompts (one per line)")
+        return prompts, [{"prompt": prompt} for prompt in prompts]
 
     def _loader(self, split: str) -> DataLoader:
         hp = self.hparams

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 
 from seqlab.cells.base import RecurrentCell, State
 from seqlab.nn.inputs import SequenceBatch, check_dtype, format_output, parse_hx, to_sequence_batch
+from seqlab.nn.layer_mix import ScalarMix
 from seqlab.nn.time_loop import run_direction
 
 
@@ -55,12 +56,24 @@ class RecurrentBase(nn.Module):
     Attributes set here: `input_size`, `hidden_size`, `num_layers`, `num_directions`, `batch_first`,
     `dropout`, `dilations` (one int per layer) and `output_recorder`: set it to a list and every layer appends
     its full output `(B, T, D*H_out)` (not detached, part of the graph) so diagnostics can `retain_grad()` it.
+
+    Options (keyword-only; a subclass calls `_make_extras(state_sizes)` once its cells exist):
+        learn_initial_state: learn the initial state (h_0, and c_0 for LSTM-like cells) instead of zeros:
+            one Parameter `(L*D, n)` per state tensor (`initial_state.0`, `initial_state.1`, starting at 0),
+            used for every sequence when `forward` gets no `hx`.
+        layer_mix: the output is ELMo's scalar mix of every layer's output (`seqlab.nn.layer_mix`) instead
+            of the last layer's; `h_n` is unchanged.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool,
-                 dilations, dropout: float, batch_first: bool) -> None:
+                 dilations, dropout: float, batch_first: bool, *, learn_initial_state: bool = False,
+                 layer_mix: bool = False) -> None:
         super().__init__()
         self.dilations = check_layer_args(num_layers, dropout, bidirectional, dilations)
+        for name, value in (("learn_initial_state", learn_initial_state), ("layer_mix", layer_mix)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+        self.learn_initial_state = learn_initial_state
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -69,6 +82,15 @@ class RecurrentBase(nn.Module):
         self.dropout = float(dropout)
         self.batch_first = batch_first
         self.output_recorder: list[Tensor] | None = None
+        self.layer_mix = ScalarMix(num_layers) if layer_mix else None
+        self.initial_state: nn.ParameterList | None = None
+
+    def _make_extras(self, state_sizes: Sequence[int]) -> None:
+        """Create the learned initial state (if asked for) for cells with these state sizes."""
+        if self.learn_initial_state:
+            rows = self.num_layers * self.num_directions
+            self.initial_state = nn.ParameterList(
+                [nn.Parameter(torch.zeros(rows, n)) for n in state_sizes])  # ((L*D, n), ...)
 
     # ------------------------------------------------------------------------------------ subclass hooks
     def _layer_cells(self) -> list[Sequence[RecurrentCell]]:
@@ -94,12 +116,13 @@ class RecurrentBase(nn.Module):
         """Whether a diagnostics recorder (layer outputs or any cell's gates) is active."""
         return self.output_recorder is not None or any(c.gate_recorder is not None for c in self.cells)
 
-    def forward(self, input, hx=None, *, lengths=None):
+    def forward(self, input, hx=None, lengths=None):
         """Run the stack, as `torch.nn.LSTM/GRU/RNN.forward` does.
 
         `input`: `(T, B, I)` (`(B, T, I)` if `batch_first`), unbatched `(T, I)`, or a `PackedSequence`
-        (lengths in any order). `lengths` (keyword-only, padded input): the real length of each sequence;
-        outputs past it are zero and the final states are those at each sequence's last real step.
+        (lengths in any order). `lengths` (padded input; pass it by keyword: it is positional only because
+        torch's TorchScript ONNX exporter passes every default positionally): the real length of each
+        sequence; outputs past it are zero and the final states are those at each sequence's last real step.
         `hx`: `(L*D, B, H_out)` for one-state cells, a tuple `(h_0, c_0)` (c: `(L*D, B, H)`) for LSTM-like
         ones.
         Returns `(output, h_n)` with `h_n` shaped like `hx`. In a dilated layer (dilation d) `h_n` is the
@@ -111,7 +134,11 @@ class RecurrentBase(nn.Module):
         check_dtype(owner, batch.x, cells[0][0].weight_ih)
         sizes = cells[0][0].state_sizes
         states = parse_hx(owner, hx, sizes, self.num_layers * self.num_directions, batch)
-        if states is None:
+        if states is None and self.initial_state is not None:
+            batch_size = batch.x.shape[1]
+            states = tuple(s.unsqueeze(1).expand(-1, batch_size, -1)
+                           for s in self.initial_state)  # ((L*D, B, n), ...)
+        elif states is None:
             shape = (self.num_layers * self.num_directions, batch.x.shape[1])
             states = tuple(batch.x.new_zeros(*shape, n) for n in sizes)  # (L*D, B, n)
         output, states = self._run(cells, batch, states)
@@ -121,6 +148,7 @@ class RecurrentBase(nn.Module):
     def _run_time_loop(self, cells, batch: SequenceBatch, states: tuple[Tensor, ...]):
         finals: list[list[Tensor]] = [[] for _ in states]
         layer_input = batch.x  # (T, B, I)
+        layer_outputs = []
         for layer, layer_cells in enumerate(cells):
             outputs = []
             for direction, cell in enumerate(layer_cells):
@@ -136,7 +164,9 @@ class RecurrentBase(nn.Module):
                 recorded = layer_output.transpose(0, 1)  # (B, T, D*H_out)
                 self.output_recorder.append(recorded)
                 layer_output = recorded.transpose(0, 1)  # (T, B, D*H_out), downstream of the recorded tensor
+            layer_outputs.append(layer_output)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_output = F.dropout(layer_output, self.dropout, training=True)
             layer_input = layer_output
-        return layer_input, tuple(torch.stack(f) for f in finals)  # (T, B, D*H_out), ((L*D, B, n), ...)
+        output = layer_input if self.layer_mix is None else self.layer_mix(layer_outputs)  # (T, B, D*H_out)
+        return output, tuple(torch.stack(f) for f in finals)  # (T, B, D*H_out), ((L*D, B, n), ...)

@@ -17,23 +17,26 @@ MODULE_OPTIONS = {"lstm": ("bias", "proj_size", "peephole", "coupled"), "gru": (
 def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
                    bidirectional: bool = False, dropout: float = 0.0, dilations=None,
                    batch_first: bool = True, backend: str = "auto",
-                   cell_kwargs: dict | None = None) -> nn.Module:
+                   cell_kwargs: dict | None = None, delays=None, learn_initial_state: bool = False,
+                   layer_mix: bool = False) -> nn.Module:
     """`seqlab.nn.LSTM/GRU/RNN` for "lstm"/"gru"/"rnn" (with `cell_kwargs` such as `proj_size`, `peephole`,
     `coupled`, `nonlinearity` passed through), `Recurrent(make_cell(cell, ...))` for any other cell name.
 
     Other `cell_kwargs` of a torch family (`forget_bias`, `recurrent_init`, ...) reach its cell through
     `cell=`. An LSTM with `full_gate_recurrence` carries a third state tensor (the previous gates), which
-    torch's `(h, c)` API cannot return, so it runs on `Recurrent`. `backend` applies to the torch families
-    only; another cell with `backend="torch"` is a ValueError.
+    torch's `(h, c)` API cannot return, so it runs on `Recurrent`; so does any cell with `delays` (the state
+    carries the history of past outputs). `backend` applies to the torch families only; another cell with
+    `backend="torch"` is a ValueError. `learn_initial_state` and `layer_mix`: see `seqlab.nn.base`.
     """
     cell_kwargs = dict(cell_kwargs or {})
     layer_args = {"num_layers": num_layers, "bidirectional": bidirectional, "dropout": dropout,
-                  "batch_first": batch_first, "dilations": dilations}
-    if cell in TORCH_FAMILIES and not cell_kwargs.get("full_gate_recurrence"):
+                  "batch_first": batch_first, "dilations": dilations,
+                  "learn_initial_state": learn_initial_state, "layer_mix": layer_mix}
+    if cell in TORCH_FAMILIES and not cell_kwargs.get("full_gate_recurrence") and delays is None:
         module_kwargs = {k: cell_kwargs.pop(k) for k in MODULE_OPTIONS[cell] if k in cell_kwargs}
         return TORCH_FAMILIES[cell](input_size, hidden_size, backend=backend, cell=cell_kwargs or None,
                                     **layer_args, **module_kwargs)
     if backend not in ("auto", "custom"):
         raise ValueError(f"backend={backend!r} is only available for the cells lstm, gru, rnn; "
                          f"got cell={cell!r}")
-    return Recurrent(make_cell(cell, input_size, hidden_size, **cell_kwargs), **layer_args)
+    return Recurrent(make_cell(cell, input_size, hidden_size, **cell_kwargs), delays=delays, **layer_args)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from seqlab.cells.base import RecurrentCell
 from seqlab.nn.base import RecurrentBase
+from seqlab.nn.export_loop import exporting
 from seqlab.nn.fused import run_fused
 
 BACKENDS = ("auto", "custom", "torch")
@@ -26,16 +27,21 @@ class FlatRecurrent(RecurrentBase):
 
     Args (beyond `RecurrentBase`'s):
         make_cell: builds the cell of one layer/direction from its input size.
-        torch_mode: the `torch._VF` kernel ("LSTM", "GRU", "RNN_TANH", "RNN_RELU") that computes exactly this
-            configuration, or None; `why_custom` says why not, for the error of `backend="torch"`.
+        torch_mode: the torch kernel ("LSTM", "GRU", "RNN_TANH", "RNN_RELU": torch.lstm, ...) that computes
+            exactly this configuration, or None; `why_custom` says why not, for the error of
+            `backend="torch"`.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int, bias: bool, batch_first: bool,
                  dropout: float, bidirectional: bool, *, make_cell: Callable[[int], RecurrentCell],
-                 torch_mode: str | None, why_custom: str, dilations, backend: str, device, dtype) -> None:
-        super().__init__(input_size, hidden_size, num_layers, bidirectional, dilations, dropout, batch_first)
+                 torch_mode: str | None, why_custom: str, dilations, backend: str, device, dtype,
+                 learn_initial_state: bool = False, layer_mix: bool = False) -> None:
+        super().__init__(input_size, hidden_size, num_layers, bidirectional, dilations, dropout, batch_first,
+                         learn_initial_state=learn_initial_state, layer_mix=layer_mix)
         if torch_mode is not None and any(d != 1 for d in self.dilations):
             torch_mode, why_custom = None, f"dilations={self.dilations}"
+        if torch_mode is not None and layer_mix:
+            torch_mode, why_custom = None, "layer_mix=True"
         self.bias = bias
         self._torch_mode = torch_mode
         self._why_custom = why_custom
@@ -51,6 +57,7 @@ class FlatRecurrent(RecurrentBase):
                 directions.append(cell)
             upper_input = self.num_directions * directions[0].output_size
             self._cells.append(directions)
+        self._make_extras(self._cells[0][0].state_sizes)
         if device is not None or dtype is not None:
             self.to(device=device, dtype=dtype)
 
@@ -80,9 +87,10 @@ class FlatRecurrent(RecurrentBase):
         self._backend = value
 
     def uses_torch_kernel(self) -> bool:
-        """Whether the next forward runs torch's fused kernel."""
+        """Whether the next forward runs torch's fused kernel ("auto": not under `torch.export`, where
+        torch's kernel fixes T but seqlab's loop keeps it dynamic, see `seqlab.nn.export_loop`)."""
         if self._backend == "auto":
-            return self._torch_mode is not None and not self.recording()
+            return self._torch_mode is not None and not self.recording() and not exporting()
         return self._backend == "torch"
 
     def flatten_parameters(self) -> None:

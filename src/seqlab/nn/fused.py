@@ -1,4 +1,4 @@
-"""The "torch" backend: torch's fused RNN kernels (`torch._VF.lstm/gru/rnn_tanh/rnn_relu`) on flat weights.
+"""The "torch" backend: torch's fused RNN kernels (`torch.lstm/gru/rnn_tanh/rnn_relu`) on flat weights.
 
 Used by `seqlab.nn.LSTM/GRU/RNN` when their configuration is exactly one torch computes. Variable lengths go
 through torch's packed-sequence path, so results match `torch.nn.LSTM` bit for bit.
@@ -10,8 +10,8 @@ import torch
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-KERNELS = {"LSTM": torch._VF.lstm, "GRU": torch._VF.gru, "RNN_TANH": torch._VF.rnn_tanh,
-           "RNN_RELU": torch._VF.rnn_relu}
+# The functions torch.nn.LSTM/GRU/RNN call (torch.lstm is torch._VF.lstm, without the private module).
+KERNELS = {"LSTM": torch.lstm, "GRU": torch.gru, "RNN_TANH": torch.rnn_tanh, "RNN_RELU": torch.rnn_relu}
 
 
 def run_fused(mode: str, x: Tensor, lengths: Tensor | None, states: tuple[Tensor, ...], weights: list[Tensor],

@@ -77,10 +77,19 @@ def _check_lengths(owner: str, lengths, max_len: int, batch_size: int, device) -
     return lengths.to(device=device, dtype=torch.long)
 
 
+def autocast_enabled(tensor: Tensor) -> bool:
+    """Whether autocast is on for the device type of `tensor` (torch's public API; a device type autocast
+    does not know, such as meta, counts as off)."""
+    try:
+        return torch.is_autocast_enabled(tensor.device.type)
+    except RuntimeError:
+        return False
+
+
 def check_dtype(owner: str, x: Tensor, weight: Tensor) -> None:
     """Refuse input whose dtype differs from the weights', with torch.nn's message (as torch, not under
     autocast, which casts inside the layer)."""
-    if x.dtype != weight.dtype and not torch._C._is_any_autocast_enabled():
+    if x.dtype != weight.dtype and not autocast_enabled(x):
         raise ValueError(f"{owner}: input dtype ({x.dtype}) does not match weight dtype ({weight.dtype}). "
                          f"Convert input: input.to({weight.dtype}), or convert model: model.to({x.dtype})")
 
@@ -106,7 +115,7 @@ def parse_hx(owner: str, hx, state_sizes: tuple[int, ...], num_states_first: int
         if not isinstance(part, Tensor) or tuple(part.shape) != expected:
             got = tuple(part.shape) if isinstance(part, Tensor) else type(part).__name__
             raise ValueError(f"{owner}: expected {name} of shape {expected}, got {got}")
-        if part.dtype != batch.x.dtype and not torch._C._is_any_autocast_enabled():
+        if part.dtype != batch.x.dtype and not autocast_enabled(batch.x):
             raise ValueError(f"{owner}: expected {name} to have the input's dtype {batch.x.dtype}, "
                              f"got {part.dtype}")
         states.append(part.unsqueeze(1) if batch.unbatched else part)  # (L*D, B, n)

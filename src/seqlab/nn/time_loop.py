@@ -15,6 +15,7 @@ from torch import Tensor
 
 from seqlab.cells.base import RecurrentCell, State
 from seqlab.nn.dilation import fold_time, last_step_chain, repeat_for_chains, unfold_time
+from seqlab.nn.export_loop import exporting, scan_steps
 
 
 def run_steps(cell: RecurrentCell, x_proj: Tensor, state: State, mask: Tensor | None = None,
@@ -25,6 +26,8 @@ def run_steps(cell: RecurrentCell, x_proj: Tensor, state: State, mask: Tensor | 
     `reverse` walks time backwards (outputs stay aligned with their input steps).
     Unmasked, the cell's fused kernel (`cell.fused_steps`) runs all steps at once where it has one.
     """
+    if mask is None and exporting():
+        return scan_steps(cell, x_proj, state, reverse)  # one traced step: T stays dynamic
     if mask is None:
         fused = cell.fused_steps(x_proj, state, reverse=reverse)
         if fused is not None:

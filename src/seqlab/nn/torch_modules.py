@@ -1,8 +1,9 @@
 """`LSTM`, `GRU`, `RNN`: drop-in replacements for `torch.nn.LSTM/GRU/RNN` with seqlab's extras.
 
 Same positional arguments, parameter names and return values as torch; keyword-only extras:
-`peephole`, `coupled` (LSTM), `dilations`, `cell` (a `seqlab.cells` name to use instead of the default family,
-or a dict of extra options for the default cell) and `backend` (see `seqlab.nn.flat`).
+`peephole` (True/"diagonal" or "full"), `coupled` (LSTM), `dilations`, `cell` (a `seqlab.cells` name to use
+instead of the default family, or a dict of extra options for the default cell), `backend` (see
+`seqlab.nn.flat`), `learn_initial_state` and `layer_mix` (see `seqlab.nn.base`).
 
 The configuration is torch's (so `backend="auto"` takes torch's kernel) when the cell is the family's own
 (`lstm`, `gru`, `rnn`) and its options only change the initial values (`TORCH_NEUTRAL_OPTIONS`).
@@ -17,7 +18,8 @@ from seqlab.cells import make_cell as build_cell
 from seqlab.nn.flat import FlatRecurrent
 
 # Cell options under which the family's cell still computes exactly what torch's kernel does.
-TORCH_NEUTRAL_OPTIONS = ("bias", "proj_size", "nonlinearity", "forget_bias", "recurrent_init")
+TORCH_NEUTRAL_OPTIONS = ("bias", "proj_size", "nonlinearity", "forget_bias", "recurrent_init",
+                         "spectral_radius")
 
 
 def _cell_factory(owner: str, family: str, cell, options: dict, num_states: int, torch_mode: str | None):
@@ -51,22 +53,28 @@ def _cell_factory(owner: str, family: str, cell, options: dict, num_states: int,
 
 
 class LSTM(FlatRecurrent):
-    """`torch.nn.LSTM` with seqlab's extras: `peephole=True` (Gers & Schmidhuber peepholes) and
-    `coupled=True` (CIFG: input gate = 1 - forget gate) run the `lstm` cell with those options
-    (peephole weights `weight_ci_l0`, ... start at 0); `dilations`, `cell`, `backend`."""
+    """`torch.nn.LSTM` with seqlab's extras: `peephole=True` or "diagonal" (Gers & Schmidhuber peepholes),
+    `peephole="full"` (full peephole matrices) and `coupled=True` (CIFG: input gate = 1 - forget gate) run the
+    `lstm` cell with those options (peephole weights `weight_ci_l0`, ... start at 0); `dilations`, `cell`,
+    `backend`, `learn_initial_state`, `layer_mix`."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, *, peephole: bool = False, coupled: bool = False, dilations=None,
-                 cell=None, backend: str = "auto", device=None, dtype=None) -> None:
+                 proj_size: int = 0, *, peephole: bool | str = False, coupled: bool = False, dilations=None,
+                 cell=None, backend: str = "auto", device=None, dtype=None, learn_initial_state: bool = False,
+                 layer_mix: bool = False) -> None:
         options = {"bias": bias}
         if proj_size:
             options["proj_size"] = proj_size
-        options.update({name: True for name, on in (("peephole", peephole), ("coupled", coupled)) if on})
+        if peephole is not False:
+            options["peephole"] = peephole  # the cell checks it: True, "diagonal" or "full"
+        if coupled:
+            options["coupled"] = True
         make, mode, why = _cell_factory("LSTM", "lstm", cell, options, 2, "LSTM")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          make_cell=partial(make, hidden_size=hidden_size), torch_mode=mode, why_custom=why,
-                         dilations=dilations, backend=backend, device=device, dtype=dtype)
+                         dilations=dilations, backend=backend, device=device, dtype=dtype,
+                         learn_initial_state=learn_initial_state, layer_mix=layer_mix)
         self.proj_size = proj_size
 
 
@@ -75,11 +83,13 @@ class GRU(FlatRecurrent):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, *,
-                 dilations=None, cell=None, backend: str = "auto", device=None, dtype=None) -> None:
+                 dilations=None, cell=None, backend: str = "auto", device=None, dtype=None,
+                 learn_initial_state: bool = False, layer_mix: bool = False) -> None:
         make, mode, why = _cell_factory("GRU", "gru", cell, {"bias": bias}, 1, "GRU")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          make_cell=partial(make, hidden_size=hidden_size), torch_mode=mode, why_custom=why,
-                         dilations=dilations, backend=backend, device=device, dtype=dtype)
+                         dilations=dilations, backend=backend, device=device, dtype=dtype,
+                         learn_initial_state=learn_initial_state, layer_mix=layer_mix)
 
 
 class RNN(FlatRecurrent):
@@ -88,7 +98,7 @@ class RNN(FlatRecurrent):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, *, dilations=None, cell=None, backend: str = "auto",
-                 device=None, dtype=None) -> None:
+                 device=None, dtype=None, learn_initial_state: bool = False, layer_mix: bool = False) -> None:
         modes = {"tanh": "RNN_TANH", "relu": "RNN_RELU"}
         if nonlinearity not in (*modes, "linear"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. "
@@ -97,5 +107,6 @@ class RNN(FlatRecurrent):
         make, mode, why = _cell_factory("RNN", "rnn", cell, options, 1, modes.get(nonlinearity))
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          make_cell=partial(make, hidden_size=hidden_size), torch_mode=mode, why_custom=why,
-                         dilations=dilations, backend=backend, device=device, dtype=dtype)
+                         dilations=dilations, backend=backend, device=device, dtype=dtype,
+                         learn_initial_state=learn_initial_state, layer_mix=layer_mix)
         self.nonlinearity = nonlinearity

@@ -11,6 +11,9 @@
   resume (and the notes on what a task must save itself).
 - `stream_position`: `StreamPosition`, which saves how far into its epoch a run is and makes a resumed
   run's truncated-BPTT streams continue from there (with the task's carried state: exact mid-epoch resume).
+- `stored_values`: a checkpoint's stored settings checked as plain data, sizes bounded by its tensors.
+- `task_from_checkpoint`: `load_task(path)`, a trained task from a checkpoint with nothing in it imported or
+  instantiated (registry keys, validated values, shapes compared on the meta device before allocation).
 - `optuna_storage`: whether Optuna's shared RDB storage works with the installed versions, and pins that do.
 
 Wiring (see each module's docstring):

@@ -11,6 +11,8 @@ Under DDP the decision is reduced over ranks (`reduce_boolean_decision`): every 
 
 from __future__ import annotations
 
+import os
+
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
@@ -29,12 +31,17 @@ def _describe(loss: torch.Tensor) -> str:
 
 
 def _last_good_checkpoint(trainer: L.Trainer) -> str:
+    """Where the last good weights are: a checkpoint this run saved in its own checkpoint folder (a resumed
+    run's callback state may still name files of the run it came from), else the file it resumed from."""
     for callback in trainer.checkpoint_callbacks:
-        if not isinstance(callback, ModelCheckpoint):
+        if not isinstance(callback, ModelCheckpoint) or not callback.dirpath:
             continue
-        path = callback.last_model_path or callback.best_model_path
-        if path:
-            return f"the last good checkpoint is kept at {path}"
+        folder = os.path.realpath(callback.dirpath)
+        for path in (callback.last_model_path, callback.best_model_path):
+            if path and os.path.dirname(os.path.realpath(path)) == folder and os.path.isfile(path):
+                return f"the last good checkpoint is kept at {path}"
+    if trainer.ckpt_path:
+        return f"this run saved no checkpoint yet; it resumed from {trainer.ckpt_path}"
     return "no checkpoint had been saved yet"
 
 

@@ -23,7 +23,7 @@ def as_tuple(state: Any) -> tuple[Tensor, ...]:
 
 def state_shapes(module: nn.Module, input_size: int) -> tuple[tuple[int, int], ...]:
     """`(L*D, H)` of each tensor of `module`'s final state, found by running it on one zero step."""
-    parameter = next(module.parameters())
+    parameter = next(iter([*module.parameters(), *module.buffers()]))  # an esn reservoir has only buffers
     with torch.no_grad():
         _, h_n = module(parameter.new_zeros(1, 1, input_size))  # batch-first (1, 1, F)
     return tuple((s.shape[0], s.shape[-1]) for s in as_tuple(h_n))

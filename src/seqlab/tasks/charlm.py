@@ -13,7 +13,7 @@ Metrics: `train/loss`; `val/loss`, `val/bpc` (bits per character = loss / ln 2) 
 (perplexity = exp(loss)), from a torchmetrics `MeanMetric` of the loss weighted by characters; the same
 under `test/`. Training speed (`train/device/items_per_sec`: characters per second) is logged by the
 `throughput` callback (Lightning's `ThroughputMonitor`). After each validation a sample generated from
-`sample_prompt` goes to TensorBoard's text tab.
+`sample_prompt` goes to each logger that takes text (TensorBoard's text tab, W&B, MLflow).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from lightning.pytorch.loggers import TensorBoardLogger
 from torch import Tensor, nn
 from torchmetrics import MeanMetric
 
+from seqlab.callbacks.sinks import log_text, text_loggers
 from seqlab.data.vocab import UNKNOWN_ID, CharVocab
 from seqlab.tasks.base import SequenceTask
 from seqlab.tasks.sampling import check_sampling, sample_logits
@@ -55,16 +55,19 @@ class CharLM(SequenceTask):
         input: "embedding" (learned, `embedding_dim` wide) or "onehot" (fixed, `vocab_size` wide).
         embedding_dim: width of the learned embedding.
         dropout: dropout on the recurrent outputs before the output layer.
+        tie_weights: one matrix for the input embedding and the output layer (Press & Wolf 2017; Inan et
+            al. 2017); needs input="embedding" and embedding_dim equal to the rnn's output size.
         sample_prompt, sample_length, sample_temperature: the text sample logged after each validation.
-        optimizer, lr, weight_decay, lr_schedule: see `SequenceTask`.
+        optimizer, lr, weight_decay, lr_schedule, lr_scheduler: see `SequenceTask`.
     """
 
     def __init__(self, rnn: dict[str, Any], vocab_size: int, vocab: str, tbptt: bool = True,
                  input: str = "embedding", embedding_dim: int = 64, dropout: float = 0.0,
                  sample_prompt: str = "\n", sample_length: int = 300, sample_temperature: float = 0.8,
-                 optimizer: str = "adam", lr: float = 2e-3, weight_decay: float = 0.0,
-                 lr_schedule: str | None = None) -> None:
-        super().__init__(rnn, optimizer, lr, weight_decay, lr_schedule)
+                 optimizer: str | dict[str, Any] = "adam", lr: float = 2e-3, weight_decay: float = 0.0,
+                 lr_schedule: str | None = None, lr_scheduler: dict[str, Any] | None = None,
+                 tie_weights: bool = False) -> None:
+        super().__init__(rnn, optimizer, lr, weight_decay, lr_schedule, lr_scheduler)
         self.save_hyperparameters()
         if self.rnn_spec.get("bidirectional"):
             raise ValueError("task=charlm needs a unidirectional rnn (cell.bidirectional=false): a backward "
@@ -81,6 +84,12 @@ class CharLM(SequenceTask):
         self.rnn = self.build_rnn(self.embed.output_size)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(self.rnn.output_size, vocab_size)
+        if tie_weights:
+            if input != "embedding" or embedding_dim != self.rnn.output_size:
+                raise ValueError(f"task.tie_weights=true needs task.input=embedding and task.embedding_dim "
+                                 f"equal to the rnn's output size {self.rnn.output_size}, got "
+                                 f"input={input}, embedding_dim={embedding_dim}")
+            self.head.weight = self.embed.embedding.weight  # one (V, E) matrix, E == the rnn's output size
         self.eval_loss = nn.ModuleDict({stage: MeanMetric() for stage in EVAL_STAGES})
         self._carried: dict[str, Any] = {}
 
@@ -90,6 +99,13 @@ class CharLM(SequenceTask):
         return self.head(self.dropout(output)), state  # (B, T, V)
 
     # ------------------------------------------------------------------------------------------ steps
+    def loss(self, batch: tuple[Tensor, Tensor], state=None) -> Tensor:
+        """The loss of `batch` from `state` (None: zero, as the first window of its streams), leaving the
+        carried truncated-BPTT states untouched: the diagnostics callbacks (`seqlab.callbacks`) run it."""
+        inputs, targets = batch  # (B, T), (B, T)
+        logits, _ = self(inputs, state)  # (B, T, V)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
     def _loss(self, batch: tuple[Tensor, Tensor], stage: str) -> Tensor:
         inputs, targets = batch  # (B, T), (B, T)
         carried = self._carried.get(stage) if self.hparams.tbptt else None
@@ -135,11 +151,11 @@ class CharLM(SequenceTask):
 
     def on_validation_epoch_end(self) -> None:
         self._log_eval_metrics("val")
-        if not self.trainer.sanity_checking and isinstance(self.logger, TensorBoardLogger):
+        if not self.trainer.sanity_checking and text_loggers(self.trainer):
             hp = self.hparams
             sample = self.generate(hp.sample_prompt, hp.sample_length, hp.sample_temperature, seed=0)
             as_markdown = "\n".join("    " + line for line in sample.split("\n"))  # a code block
-            self.logger.experiment.add_text("val/sample", as_markdown, self.global_step)
+            log_text(self.trainer, "val/sample", as_markdown)
 
     def on_test_epoch_end(self) -> None:
         self._log_eval_metrics("test")
@@ -189,3 +205,9 @@ class CharLM(SequenceTask):
         self.train(was_training)
         generated = torch.cat(drawn) if drawn else tokens.new_empty(0)  # (length,)
         return prompt + self.vocab.decode(generated.cpu())
+
+    def predict_step(self, batch: dict[str, list[str]], batch_idx: int = 0) -> list[str]:
+        """The continuation of each prompt: `sample_length` characters at `sample_temperature`, seed 0."""
+        hp = self.hparams
+        return [self.generate(prompt, hp.sample_length, hp.sample_temperature, seed=0)[len(prompt):]
+                for prompt in batch["prompt"]]

@@ -111,3 +111,7 @@ class GenerateTask(SupervisedTask):
             symbols.append(symbol)
             inputs = self._next_inputs(symbol)  # (B, 1, V)
         return torch.cat(symbols, dim=1)  # (B, length)
+
+    def predict_step(self, batch: dict[str, Tensor], batch_idx: int = 0) -> list[list[int]]:
+        """The greedy sequence of each seed, as long as the batch's `targets` (the datamodule's length)."""
+        return self.generate(batch["seed"], batch["targets"].shape[1]).tolist()  # (B, K)

@@ -47,11 +47,14 @@ class ManyToOneTask(SupervisedTask):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(self.rnn.output_size, head_size)
 
+    def features(self, inputs: Tensor, lengths: Tensor) -> Tensor:
+        """`inputs (B, T, F)`, `lengths (B,)` -> the pooled vector the head reads, `(B, D*H)`."""
+        output, h_n = run_packed(self.rnn, inputs, lengths)  # (B, T, D*H)
+        return pool(output, lengths, h_n, self.pooling, self.num_directions)  # (B, D*H)
+
     def forward(self, inputs: Tensor, lengths: Tensor) -> Tensor:
         """`inputs (B, T, F)`, `lengths (B,)` -> head outputs `(B, head_size)`."""
-        output, h_n = run_packed(self.rnn, inputs, lengths)  # (B, T, D*H)
-        pooled = pool(output, lengths, h_n, self.pooling, self.num_directions)  # (B, D*H)
-        return self.head(self.dropout(pooled))  # (B, head_size)
+        return self.head(self.dropout(self.features(inputs, lengths)))  # (B, head_size)
 
     def loss_from_outputs(self, outputs: Tensor, targets: Tensor) -> Tensor:
         raise NotImplementedError

@@ -141,6 +141,10 @@ class Seq2SeqTask(SupervisedTask):
             self.decoder, state, self.bos_id, self.eos_id, max_length, beam_width, self.length_penalty
         )
 
+    def predict_step(self, batch: dict[str, Any], batch_idx: int = 0) -> list[list[int]]:
+        """The decoded output token ids of each source (the datamodule writes them as text)."""
+        return self.decode(batch["source"], batch["source_lengths"])
+
     def references(self, batch: dict[str, Any]) -> list[list[list[int]]]:
         """Acceptable outputs per example: `batch["references"]`, else the target up to <eos>."""
         if "references" in batch:

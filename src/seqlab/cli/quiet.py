@@ -1,0 +1,51 @@
+"""Silence the few library messages every run printed that are not the user's business, each by its text.
+
+Nothing else is filtered: other warnings and Lightning's info lines (devices found, why fit stopped) show.
+
+- Lightning's tip to install litlogger (an advertisement, printed by every Trainer).
+- "Trainer already configured with model summary callbacks" (seqlab picks RichModelSummary on purpose),
+  and "Loading `train_dataloader` to estimate number of stepping batches" (asked for by LR schedules).
+- torch's deprecation of `isinstance(treespec, LeafSpec)`, raised inside Lightning's own code.
+- "`weights_only` was not set" when a checkpoint is saved on SIGTERM (seqlab loads checkpoints with
+  `weights_only=True` through its own allow-list; the message is about Lightning's default).
+- Lightning's warning that an `IterableDataset` with `__len__` may be inaccurate "when num_workers > 1" — only
+  when the run uses at most one worker, where it cannot apply.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+
+LOG_MESSAGES = {
+    "lightning.pytorch.utilities.rank_zero": ("💡 Tip: For seamless cloud logging",
+                                              "Trainer already configured with model summary callbacks",
+                                              "Loading `train_dataloader` to estimate number of stepping"),
+    "lightning.pytorch.trainer.connectors.checkpoint_connector": ("`weights_only` was not set",),
+}
+WARNING_MESSAGES = (re.escape("`isinstance(treespec, LeafSpec)` is deprecated"),)
+WORKERS_WARNING = re.escape("Your `IterableDataset` has `__len__` defined.")
+
+
+class DropMessages(logging.Filter):
+    """A logging filter dropping records whose message starts with one of `prefixes`."""
+
+    def __init__(self, prefixes: tuple[str, ...]) -> None:
+        super().__init__()
+        self.prefixes = prefixes
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.getMessage()).startswith(self.prefixes)
+
+
+def quiet_known_noise(num_workers: int = 0) -> None:
+    """Install the filters above (idempotent: a filter already installed is not added again)."""
+    for name, prefixes in LOG_MESSAGES.items():
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, DropMessages) for f in logger.filters):
+            logger.addFilter(DropMessages(prefixes))
+    for message in WARNING_MESSAGES:
+        warnings.filterwarnings("ignore", message=message)
+    if num_workers <= 1:
+        warnings.filterwarnings("ignore", message=WORKERS_WARNING)
