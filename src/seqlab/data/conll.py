@@ -15,7 +15,8 @@ from typing import Any
 
 import torch
 
-from seqlab.data.corpus import read_text_file
+from seqlab.data.checks import check_split_files
+from seqlab.data.corpus import check_text_file, read_text_file
 from seqlab.data.in_memory import Example, InMemoryDataModule
 from seqlab.data.padding import IGNORE_INDEX
 from seqlab.data.sequences import seeded_carve
@@ -86,11 +87,7 @@ class ConllDataModule(InMemoryDataModule):
         self.tags: list[str] = []
 
     def prepare_data(self) -> None:
-        for split, path in self.paths.items():
-            if split == "train" or path is not None:
-                what = "dataset.path" if split == "train" else f"dataset.{split}_path"
-                if path is None or not Path(str(path)).expanduser().is_file():
-                    read_text_file(path, what)  # the one-line error for a missing file
+        check_split_files(self.paths, check_text_file)
 
     def build_splits(self) -> dict[str, list[Example]]:
         train = read_conll(self.paths["train"], **self.columns)

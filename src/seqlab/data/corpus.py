@@ -70,6 +70,12 @@ def read_text_file(path: str | Path, what: str = "dataset.path") -> str:
     return text
 
 
+def check_text_file(path: str | Path | None, what: str = "dataset.path") -> None:
+    """The one-line error of `read_text_file` for a missing file, without reading an existing one."""
+    if path is None or not Path(str(path)).expanduser().is_file():
+        read_text_file(path, what)
+
+
 def pydoc_text() -> str:
     """The standard library's pydoc topic pages, joined in sorted key order."""
     from pydoc_data.topics import topics

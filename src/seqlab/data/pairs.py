@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from seqlab.data.corpus import read_text_file
+from seqlab.data.checks import check_split_files
+from seqlab.data.corpus import check_text_file, read_text_file
 from seqlab.data.seq2seq_module import Pair, Seq2SeqDataModule
 from seqlab.data.sequences import seeded_carve
 
@@ -66,11 +67,7 @@ class PairsDataModule(Seq2SeqDataModule):
         self.tokens, self.seed = tokens, seed
 
     def prepare_data(self) -> None:
-        for split, path in self.paths.items():
-            if split == "train" or path is not None:
-                what = "dataset.path" if split == "train" else f"dataset.{split}_path"
-                if path is None or not Path(str(path)).expanduser().is_file():
-                    read_text_file(path, what)  # the one-line error for a missing file
+        check_split_files(self.paths, check_text_file)
 
     def build_pairs(self) -> dict[str, list[Pair]]:
         train = group_references(read_pairs(self.paths["train"], self.tokens))

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from seqlab.data.checks import check_split_files
 from seqlab.data.in_memory import Example, InMemoryDataModule
 from seqlab.data.sequence_files import SequenceFile, check_file, read_sequence_file
 from seqlab.data.standardize import fit_standardizer, standardize
@@ -74,9 +75,7 @@ class SequencesDataModule(InMemoryDataModule):
         self.mean = self.std = None
 
     def prepare_data(self) -> None:
-        for split, path in self.paths.items():
-            if split == "train" or path is not None:
-                check_file(path, "dataset.path" if split == "train" else f"dataset.{split}_path")
+        check_split_files(self.paths, check_file)
 
     def read(self, path: str | None, what: str, require_labels: bool = True) -> SequenceFile:
         return read_sequence_file(path, what, require_labels=require_labels, **self.columns)
