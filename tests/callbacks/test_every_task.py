@@ -24,12 +24,14 @@ from seqlab.callbacks import GateStatistics, GradientFlowThroughTime, GradientNo
 from seqlab.cli.choices import CONFIG_DIR
 from seqlab.cli.train import train as train_command
 from seqlab.data.adding import AddingDataModule
+from seqlab.data.bouncing_balls import BouncingBallsDataModule
 from seqlab.data.copy_memory import CopyMemoryDataModule
 from seqlab.data.counting import CountingDataModule
 from seqlab.data.reverse import ReverseDataModule
 from seqlab.data.text import CharDataModule
 from seqlab.tasks.charlm import CharLM
 from seqlab.tasks.classify import ClassifyTask
+from seqlab.tasks.frames import FramesTask
 from seqlab.tasks.generate import GenerateTask
 from seqlab.tasks.regress import RegressTask
 from seqlab.tasks.seq2seq import Seq2SeqTask
@@ -91,8 +93,16 @@ def make_seq2seq(tmp_path):
     return task, loaders
 
 
+def make_frames(tmp_path):
+    """Next-frame prediction on tiny bouncing-ball videos, the frames flattened into an LSTM's input."""
+    datamodule, loaders = from_datamodule(BouncingBallsDataModule(length=5, size=6, num_balls=1, radius=1.0,
+                                                                  num_train=16, num_val=4, num_test=4,
+                                                                  batch_size=2))
+    return FramesTask(LSTM, **datamodule.model_kwargs(), max_images=0), loaders
+
+
 TASKS = {"charlm": make_charlm, "classify": make_classify, "regress": make_regress,
-         "generate": make_generate, "tag": make_tag, "seq2seq": make_seq2seq}
+         "generate": make_generate, "tag": make_tag, "seq2seq": make_seq2seq, "frames": make_frames}
 
 
 def diagnostics(every_n_steps=None):
