@@ -25,7 +25,7 @@ def script():
 def test_count_is_torch_lstm_plus_one_tied_embedding(script):
     cfg = script.compose_run("lstm", [])
     vocab = MODEL_KWARGS["vocab_size"]
-    lstm = torch.nn.LSTM(40, 40)  # tied: the embedding is as wide as the hidden state
+    lstm = torch.nn.LSTM(40, 40, num_layers=cfg.cell.num_layers)  # tied: the embedding is as wide as H
     expected = sum(p.numel() for p in lstm.parameters()) + vocab * 40 + vocab  # + embedding + output bias
     assert script.count_parameters(cfg, 40, MODEL_KWARGS) == expected
 
