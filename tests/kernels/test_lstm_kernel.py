@@ -22,24 +22,6 @@ TOLERANCE = {torch.float32: 1e-5, torch.float64: 1e-10}
 INPUT, HIDDEN, BATCH = 3, 5, 4
 
 
-@pytest.fixture
-def kernel():
-    if not build.available():
-        pytest.skip("seqlab's C++ kernels cannot be built here (or SEQLAB_NO_EXTENSIONS is set)")
-
-
-@pytest.fixture
-def kernel_calls(monkeypatch):
-    """Counts calls of `LSTMRecurrence.apply` (the spy passes them through)."""
-    calls = []
-    original = LSTMRecurrence.apply
-
-    def spy(*args):
-        calls.append(args[0].shape)  # x_proj (T, B, 4H)
-        return original(*args)
-
-    monkeypatch.setattr(LSTMRecurrence, "apply", spy)
-    return calls
 
 
 def kernel_off(monkeypatch):

@@ -11,29 +11,11 @@ import torch
 from torch.func import functional_call, grad, vmap
 
 import seqlab.nn as snn
-from seqlab.kernels import build
 from seqlab.kernels.lstm_function import LSTMRecurrence
 
 F64 = torch.float64
 
-
-@pytest.fixture(autouse=True)
-def kernel():
-    if not build.available():
-        pytest.skip("seqlab's C++ kernels cannot be built here (or SEQLAB_NO_EXTENSIONS is set)")
-
-
-@pytest.fixture
-def kernel_calls(monkeypatch):
-    calls = []
-    original = LSTMRecurrence.apply
-
-    def spy(*args):
-        calls.append(args[0].shape)
-        return original(*args)
-
-    monkeypatch.setattr(LSTMRecurrence, "apply", spy)
-    return calls
+pytestmark = pytest.mark.usefixtures("kernel")  # every test here needs the kernel
 
 
 def pair(**kwargs):

@@ -100,6 +100,20 @@ def test_in_place_resume_restores_the_runs_own_config(copied_run):
     assert f"dataset.path={corpus}" in recorded and "trainer.max_steps=4" in recorded
 
 
+@pytest.mark.parametrize("override", ["dataset._target_=builtins.open",
+                                      "+dataset.cache_dir._target_=os.remove",
+                                      "dataset.cache_dir={_target_: builtins.open, _args_: [x, w]}"])
+def test_a_stored_override_that_names_code_is_refused_not_replayed(tmp_path, override):
+    run = tmp_path / "run"
+    (run / ".hydra").mkdir(parents=True)
+    (run / ".hydra" / "overrides.yaml").write_text(OmegaConf.to_yaml([override, "cell.hidden_size=8"]))
+    (run / "config.yaml").write_text("seed: 1\n")
+    before = snapshot(run)
+    with pytest.raises(ValueError, match=r"names code to instantiate; seqlab never replays that from a file"):
+        prepare_argv([f"hydra.run.dir={run}", "ckpt_path=last"])
+    assert snapshot(run) == before
+
+
 def test_a_failed_new_run_leaves_no_folder_and_a_file_is_no_run_folder(tmp_path):
     result = run_cli("train.py", [f"hydra.run.dir={tmp_path / 'new'}", "seed=abc"], cwd=tmp_path)
     assert result.returncode == 1 and "seed must be an integer" in one_error_line(result)

@@ -37,6 +37,8 @@ from seqlab.reliability.checkpoint_io import remove_stale_temporaries
 RESUME_CHANGEABLE = ("trainer.max_epochs", "trainer.max_steps", "trainer.max_time", "trainer.min_epochs",
                      "trainer.enable_progress_bar", "trainer.enable_model_summary",
                      "callbacks.rich_progress_bar", "callbacks.rich_model_summary")
+# Hydra's instantiation keys: a stored override setting one (or naming a `_target_`) is refused, not replayed.
+INSTANTIATE_KEYS = ("_target_", "_args_", "_partial_", "_convert_", "_recursive_")
 NOT_RESTORED = ("ckpt_path", "hydra.")  # keys not restored; nor `+callbacks.<name>` additions (per command)
 RUN_MARKERS = ("config.yaml", "checkpoints")  # what a run that started training leaves
 # Set by `prepare_argv`: folders that existed before Hydra ran, and whether `train` writes `.hydra/` itself.
@@ -87,6 +89,10 @@ def restore_run_overrides(argv: list[str], run_dir: Path) -> list[str]:
     restored = []
     for override in stored:
         key = _key(override)
+        if "_target_" in override or any(part in INSTANTIATE_KEYS for part in key.split(".")):
+            raise ValueError(f"hydra.run.dir={run_dir} ckpt_path=last: the run's stored override "
+                             f"{override!r} ({record}) names code to instantiate; seqlab never replays that "
+                             "from a file")
         if key not in given:
             restored.append(override)
         elif given[key].lstrip("+~") != override.lstrip("+~") and key not in RESUME_CHANGEABLE:
