@@ -32,6 +32,11 @@ def load_trials(storage: str) -> list[optuna.trial.FrozenTrial]:
 
 def test_failed_trials_are_fail_and_the_others_complete_with_the_returned_value(tmp_path):
     storage = f"sqlite:///{tmp_path / 'toy.db'}"
+    # Two trials queued in the shared study before the sweep starts: one that fails and one that completes,
+    # whatever the sampler draws for the rest (a shared study offsets the seed by the process id).
+    queued = optuna.create_study(study_name="toy", storage=storage, direction="minimize")
+    queued.enqueue_trial({"x": -0.5})
+    queued.enqueue_trial({"x": 0.75})
     args = sweep_args(tmp_path, storage, "x=interval(-1, 1)", "fail_below=0", "hydra.sweeper.n_trials=6",
                       "hydra.sweeper.sampler.seed=3")
     result = run_cli(APP, args, cwd=tmp_path)
@@ -46,7 +51,8 @@ def test_failed_trials_are_fail_and_the_others_complete_with_the_returned_value(
         else:
             assert trial.state == TrialState.COMPLETE
             assert trial.value == pytest.approx((x - 0.3) ** 2, rel=1e-12)
-    assert {t.state for t in trials} == {TrialState.FAIL, TrialState.COMPLETE}  # the seed gives both
+    assert [t.params["x"] for t in trials[:2]] == [-0.5, 0.75]  # the queued trials ran first
+    assert {t.state for t in trials} == {TrialState.FAIL, TrialState.COMPLETE}
 
 
 def test_pruned_trials_follow_the_median_rule(tmp_path):
