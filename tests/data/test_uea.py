@@ -79,6 +79,21 @@ def test_tiny_problem_standardises_with_training_statistics(tmp_path):
     assert raw  # the raw cases parsed
 
 
+def test_val_fraction_zero_trains_on_every_case_and_a_run_completes(tmp_path):
+    header = "@problemName Tiny\n@classLabel true a b\n@data\n"
+    cases = ["1,2,3:4,5,6:b", "7,8:9,10:a", "0,1:2,3:a", "2,1,0:1,1,1:b"]
+    (tmp_path / "Tiny_TRAIN.ts").write_text(header + "\n".join(cases) + "\n")
+    (tmp_path / "Tiny_TEST.ts").write_text(header + "5,5:5,5:a\n")
+    dm = UEADataModule(name="Tiny", path=str(tmp_path), val_fraction=0)
+    dm.setup("fit")
+    assert len(dm.splits["train"]) == 4 and dm.splits["val"] == []
+    train_fast(["task=classify", "dataset=uea", "dataset.name=Tiny", f"dataset.path={tmp_path}",
+                "dataset.val_fraction=0", "dataset.batch_size=2"], tmp_path / "run")
+    assert (tmp_path / "run" / "checkpoints" / "last.ckpt").is_file()
+    with pytest.raises(ValueError, match=r"^val_fraction must be in \[0, 1\), got 1$"):
+        UEADataModule(name="Tiny", path=str(tmp_path), val_fraction=1).setup("fit")
+
+
 def _serve(monkeypatch, archive: Path) -> list[str]:
     calls: list[str] = []
 

@@ -169,6 +169,8 @@ def test_reversal_overfits(seed, attention, attention_order):
         ({"attention_order": "reverse"}, "^attention_order must be one of bahdanau, luong, got 'reverse'$"),
         ({"attention_order": None}, "^attention_order must be one of bahdanau, luong, got None$"),
         ({"attention": None, "attention_order": "luong"}, "^attention_order='luong' needs an attention"),
+        ({"dropout": 1.0}, r"^task.dropout must be a number in \[0, 1\), got 1.0$"),
+        ({"dropout": True}, r"^task.dropout must be a number in \[0, 1\), got True$"),
     ],
 )
 def test_bad_arguments(kwargs, message):
@@ -186,3 +188,18 @@ def test_bad_decode_arguments_and_tokens():
         task.decode(source, lengths, max_length=0)
     with pytest.raises(ValueError, match=r"token ids must be in \[0, 9\)"):
         task.decode(source + 20, lengths)
+
+
+@pytest.mark.parametrize("attention_order", ["bahdanau", "luong"])
+def test_dropout_acts_in_training_only(seed, attention_order):
+    plain = _task(attention="general", attention_order=attention_order)
+    dropped = _task(attention="general", attention_order=attention_order, dropout=0.5)
+    dropped.load_state_dict(plain.state_dict())  # dropout adds no parameters
+    source, lengths = _source()
+    target = torch.randint(4, VOCAB, (3, 4))
+    torch.testing.assert_close(dropped(source, lengths, target), plain(source, lengths, target), rtol=0, atol=0)
+    assert dropped.decode(source, lengths, beam_width=3) == plain.decode(source, lengths, beam_width=3)
+    dropped.train()
+    first, second = dropped(source, lengths, target), dropped(source, lengths, target)  # (3, 4, V) each
+    assert not torch.equal(first, second)  # a fresh mask each call
+    assert not torch.equal(first, plain(source, lengths, target))

