@@ -3,7 +3,6 @@ datamodule's training loader (g2p-like pairs) with much less padding than plain 
 
 from __future__ import annotations
 
-
 import pytest
 import torch
 from torch.utils.data import RandomSampler, SequentialSampler

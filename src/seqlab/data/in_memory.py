@@ -81,7 +81,8 @@ class InMemoryDataModule(L.LightningDataModule):
                   "persistent_workers": self.num_workers > 0}
         if shuffle and self.bucket_pool is not None:
             lengths = [sum(len(example[key]) for key in self.sequence_keys) for example in self.splits[split]]
-            batches = BucketBatchSampler(RandomSampler(dataset), self.batch_size, False, lengths, self.bucket_pool)
+            batches = BucketBatchSampler(RandomSampler(dataset), self.batch_size, False, lengths,
+                                         self.bucket_pool)
             return DataLoader(dataset, batch_sampler=batches, **common)
         return DataLoader(dataset, batch_size=self.batch_size, shuffle=shuffle, **common)
 

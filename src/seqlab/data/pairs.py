@@ -54,7 +54,8 @@ def group_references(pairs: list[tuple[list[str], list[str]]]) -> list[Pair]:
 
 class PairsDataModule(Seq2SeqDataModule):
     """Args: `path`, `val_path`, `test_path`, `tokens` (chars | words), the carve's `val_fraction`,
-    `test_fraction` and `seed`, `bucket_pool` (training batches of similar lengths; `seqlab.data.bucketing`)."""
+    `test_fraction` and `seed`, `bucket_pool` (training batches of similar lengths;
+    `seqlab.data.bucketing`)."""
 
     def __init__(self, path: str | None = None, val_path: str | None = None, test_path: str | None = None,
                  tokens: str = "chars", val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 0,
