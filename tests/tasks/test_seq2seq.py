@@ -197,7 +197,8 @@ def test_dropout_acts_in_training_only(seed, attention_order):
     dropped.load_state_dict(plain.state_dict())  # dropout adds no parameters
     source, lengths = _source()
     target = torch.randint(4, VOCAB, (3, 4))
-    torch.testing.assert_close(dropped(source, lengths, target), plain(source, lengths, target), rtol=0, atol=0)
+    expected = plain(source, lengths, target)  # (3, 4, V)
+    torch.testing.assert_close(dropped(source, lengths, target), expected, rtol=0, atol=0)
     assert dropped.decode(source, lengths, beam_width=3) == plain.decode(source, lengths, beam_width=3)
     dropped.train()
     first, second = dropped(source, lengths, target), dropped(source, lengths, target)  # (3, 4, V) each
