@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -83,3 +85,42 @@ def test_reset_parameters_reapplies_the_options(seed):
     block = cell.weight_hh.detach()[:HIDDEN]
     torch.testing.assert_close(block @ block.T, torch.eye(HIDDEN), atol=1e-5, rtol=0)
     assert torch.equal(cell.bias_ih.detach()[HIDDEN : 2 * HIDDEN], torch.ones(HIDDEN))
+
+
+@pytest.mark.parametrize("max_timescale", [3, 100, 1000])
+def test_chrono_init_spreads_the_lstm_forget_biases_and_mirrors_them_in_the_input_gate(max_timescale, seed):
+    cell = LSTMCell(3, 512, chrono_init=max_timescale)
+    bias = (cell.bias_ih + cell.bias_hh).detach()  # (4H,): i, f, g, o
+    forget, input_ = bias[512:1024], bias[:512]
+    assert torch.equal(input_, -forget)
+    timescales = forget.exp()  # u ~ U(1, T_max - 1)
+    assert float(timescales.min()) >= 1.0 and float(timescales.max()) <= max_timescale - 1
+    if max_timescale > 3:  # spread over the range, not a constant
+        assert float(timescales.mean()) == pytest.approx(max_timescale / 2, rel=0.1)
+    assert float(bias[1024:].abs().max()) <= 2 / math.sqrt(512)  # g and o keep torch's uniform biases
+
+
+def test_chrono_init_sets_torchs_gru_update_gate_and_keeps_torchs_kernel(seed):
+    from seqlab import nn as snn
+    from seqlab.cells.gru import GRUCell
+
+    cell = GRUCell(3, 256, chrono_init=50)
+    z_bias = (cell.bias_ih + cell.bias_hh).detach()[256:512]
+    assert float(z_bias.min()) >= 0.0 and float(z_bias.max()) <= math.log(49) + 1e-6
+    assert float(z_bias.std()) > 0.3
+    layer = snn.GRU(3, 256, cell={"chrono_init": 50})
+    assert layer.uses_torch_kernel()  # only initial values change: torch's kernel still applies
+    assert float((layer.bias_ih_l0 + layer.bias_hh_l0).detach()[256:512].min()) >= 0.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"chrono_init": 2}, "chrono_init must be None or an integer >= 3"),
+     ({"chrono_init": 10.0}, "chrono_init must be None or an integer >= 3"),
+     ({"chrono_init": 10, "forget_bias": 1.0}, "chrono_init needs bias=True and a forget gate"),
+     ({"chrono_init": 10, "no_forget_gate": True}, "chrono_init needs bias=True and a forget gate")],
+)
+def test_bad_chrono_init_is_one_line(kwargs, message):
+    with pytest.raises(ValueError, match=message) as info:
+        LSTMCell(3, 4, **kwargs)
+    assert "\n" not in str(info.value)

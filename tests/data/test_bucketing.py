@@ -81,3 +81,27 @@ def test_a_bad_pool_is_one_line(value):
     with pytest.raises(ValueError, match="bucket_pool") as info:
         PairsDataModule("x.tsv", bucket_pool=value)
     assert "\n" not in str(info.value)
+
+
+def test_lightning_puts_a_distributed_sampler_inside_for_ddp(tmp_path):
+    """What Lightning does to the train loader under DDP: rebuild the batch sampler around its own sampler."""
+    from lightning.fabric.utilities.data import _replace_dunder_methods
+    from lightning.pytorch.utilities.data import _update_dataloader
+    from torch.utils.data import BatchSampler, DataLoader, DistributedSampler
+
+    path = tmp_path / "train.tsv"
+    path.write_text("".join(f"{'ab' * (1 + i % 9)}\t{'c' * (1 + i % 5)}\n" for i in range(300)))
+    module = PairsDataModule(str(path), batch_size=8, bucket_pool=4)
+    module.setup("fit")
+    with _replace_dunder_methods(DataLoader, "dataset"), _replace_dunder_methods(BatchSampler):
+        loader = module.train_dataloader()
+    shares = []
+    for rank in (0, 1):
+        sampler = DistributedSampler(loader.dataset, num_replicas=2, rank=rank, shuffle=True, seed=0)
+        rebuilt = _update_dataloader(loader, sampler)
+        assert isinstance(rebuilt.batch_sampler, BucketBatchSampler)
+        assert rebuilt.batch_sampler.sampler is sampler and rebuilt.batch_sampler.pool_batches == 4
+        shares.append([i for batch in rebuilt.batch_sampler for i in batch])
+    n = len(loader.dataset)
+    assert len(shares[0]) == len(shares[1]) == (n + 1) // 2  # DistributedSampler's equal shares
+    assert set(shares[0]) | set(shares[1]) == set(range(n))

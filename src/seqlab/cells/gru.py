@@ -26,6 +26,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from seqlab.cells import init
 from seqlab.cells.base import RecurrentCell, State
 
 
@@ -36,6 +37,8 @@ class GRUCell(RecurrentCell):
         input_size, hidden_size, bias: as in torch.
         reset_after: True (torch's form) applies r_t after W_n; False applies it to h_{t-1} before W_n.
         recurrent_init: "uniform" (torch's), "orthogonal" or "identity", per H×H block of `weight_hh`.
+        chrono_init: if given (T_max), torch's z (the old state's share) starts with bias log(u),
+            u ~ U(1, T_max − 1) (Tallec & Ollivier 2018; see `seqlab.cells.init`).
     """
 
     num_gates = 3
@@ -49,11 +52,21 @@ class GRUCell(RecurrentCell):
         *,
         reset_after: bool = True,
         recurrent_init: str = "uniform",
+        chrono_init: int | None = None,
     ) -> None:
         super().__init__(input_size, hidden_size, bias, recurrent_init=recurrent_init)
+        init.check_chrono_init(chrono_init)
+        if chrono_init is not None and not bias:
+            raise ValueError(f"chrono_init needs bias=True, got chrono_init={chrono_init} with bias=False")
         self.reset_after = reset_after
+        self.chrono_init = chrono_init
         self._make_parameters()
         self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        if self.chrono_init is not None:  # z_t (block 1) weights h_{t-1} in torch's form
+            init.chrono_bias_(self.bias_ih, self.bias_hh, self.hidden_size, self.chrono_init, keep_index=1)
 
     @property
     def folds_recurrent_bias(self) -> bool:

@@ -11,6 +11,10 @@
   so gradients neither explode nor vanish quickly); with "orthogonal" every eigenvalue has that modulus.
 - `forget_bias` (LSTM family, Gers et al. 2000; Jozefowicz et al. 2015): the forget gate's total bias
   `b_ih + b_hh` starts at this value (`bias_ih` slice = value, `bias_hh` slice = 0), so f_t ≈ σ(value).
+- `chrono_init=T_max` (LSTM and GRU; Tallec & Ollivier 2018, "Can recurrent neural networks warp time?"):
+  the total bias of the gate that keeps the old state starts at log(u), u ~ U(1, T_max − 1) per unit, so the
+  units' forgetting times 1/(1 − σ(b)) ≈ u spread over [1, T_max]; the LSTM's input gate gets −log(u).
+  Dependencies of about T_max steps are then within reach from the first update.
 """
 
 from __future__ import annotations
@@ -53,11 +57,34 @@ def recurrent_init_(weight_hh: Tensor, hidden_size: int, recurrent_init: str) ->
 
 
 @torch.no_grad()
-def gate_bias_(bias_ih: Tensor, bias_hh: Tensor, gate_index: int, hidden_size: int, value: float) -> None:
-    """Set the total bias of gate block `gate_index` to `value`: bias_ih slice = value, bias_hh slice = 0."""
+def gate_bias_(bias_ih: Tensor, bias_hh: Tensor, gate_index: int, hidden_size: int,
+               value: float | Tensor) -> None:
+    """Set the total bias of gate block `gate_index` to `value` (a number or `(H,)`): bias_ih slice = value,
+    bias_hh slice = 0."""
     block = slice(gate_index * hidden_size, (gate_index + 1) * hidden_size)
     bias_ih[block] = value
     bias_hh[block] = 0.0
+
+
+def check_chrono_init(chrono_init) -> None:
+    """Raise a ValueError unless `chrono_init` is None or an integer T_max >= 3 (u ~ U(1, T_max − 1))."""
+    if chrono_init is None:
+        return
+    if isinstance(chrono_init, bool) or not isinstance(chrono_init, int) or chrono_init < 3:
+        raise ValueError(f"chrono_init must be None or an integer >= 3 (the longest time scale in steps), "
+                         f"got {chrono_init!r}")
+
+
+@torch.no_grad()
+def chrono_bias_(bias_ih: Tensor, bias_hh: Tensor, hidden_size: int, max_timescale: int, keep_index: int,
+                 write_index: int | None = None) -> None:
+    """Chrono initialisation: the keep gate's total bias log(u), u ~ U(1, T_max − 1); the write gate's
+    −log(u)."""
+    check_chrono_init(max_timescale)
+    log_u = torch.empty(hidden_size).uniform_(1.0, max_timescale - 1.0).log()  # (H,)
+    gate_bias_(bias_ih, bias_hh, keep_index, hidden_size, log_u)
+    if write_index is not None:
+        gate_bias_(bias_ih, bias_hh, write_index, hidden_size, -log_u)
 
 
 def check_spectral_radius(spectral_radius) -> None:

@@ -9,7 +9,8 @@ Equations (gate order i, f, g, o as in `torch.nn.LSTMCell`; W = weight_hh, U = w
     c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
     h_t = o_t ⊙ tanh(c_t)                          (then h_t = W_hr h_t with `proj_size` > 0)
 
-`forget_bias` starts the forget gate's bias at a value (1.0 is Jozefowicz et al. 2015's advice), and
+`forget_bias` starts the forget gate's bias at a value (1.0 is Jozefowicz et al. 2015's advice),
+`chrono_init=T_max` spreads the forget biases over time scales up to T_max (see `seqlab.cells.init`), and
 `recurrent_init` sets each block of W (see `seqlab.cells.init`). The keyword-only options of Greff et al.
 2016 (peepholes, CIFG, gate ablations, full gate recurrence) and their equations are in `lstm_variants.py`;
 `PeepholeLSTMCell` ("peephole_lstm") and `CIFGLSTMCell` ("cifg_lstm") are LSTMCells with one of them on.
@@ -33,6 +34,7 @@ class LSTMCell(LSTMVariantsMixin, RecurrentCell):
         input_size, hidden_size, bias: as in torch.
         proj_size: if > 0, `h_t` is projected to this size by `weight_hr (P, H)`, as `torch.nn.LSTM` does.
         forget_bias: if given, the forget gate's total bias starts at this value (needs `bias=True`).
+        chrono_init: if given (T_max), chrono initialisation of the forget and input biases (`init.py`).
         recurrent_init: "uniform" (torch's), "orthogonal" or "identity", per H×P block of `weight_hh`.
         spectral_radius: if given, each H×H block of `weight_hh` is rescaled to this largest |eigenvalue|.
         peephole, coupled, no_input_gate, no_forget_gate, no_output_gate, no_input_activation,
@@ -51,6 +53,7 @@ class LSTMCell(LSTMVariantsMixin, RecurrentCell):
         *,
         proj_size: int = 0,
         forget_bias: float | None = None,
+        chrono_init: int | None = None,
         recurrent_init: str = "uniform",
         spectral_radius: float | None = None,
         peephole: bool | str = False,
@@ -72,8 +75,13 @@ class LSTMCell(LSTMVariantsMixin, RecurrentCell):
             )
         if forget_bias is not None and not bias:
             raise ValueError(f"forget_bias needs bias=True, got forget_bias={forget_bias!r} with bias=False")
+        init.check_chrono_init(chrono_init)
+        if chrono_init is not None and (not bias or forget_bias is not None or no_forget_gate):
+            raise ValueError("chrono_init needs bias=True and a forget gate, and replaces forget_bias; got "
+                             f"bias={bias}, forget_bias={forget_bias!r}, no_forget_gate={no_forget_gate}")
         self.proj_size = proj_size
         self.forget_bias = forget_bias
+        self.chrono_init = chrono_init
         self._configure_variants(
             peephole=peephole,
             coupled=coupled,
@@ -103,6 +111,10 @@ class LSTMCell(LSTMVariantsMixin, RecurrentCell):
         if self.forget_bias is not None:
             forget = self.gate_index("forget")
             init.gate_bias_(self.bias_ih, self.bias_hh, forget, self.hidden_size, self.forget_bias)
+        if self.chrono_init is not None:
+            has_input = "input" in self.gate_names and not self.coupled
+            init.chrono_bias_(self.bias_ih, self.bias_hh, self.hidden_size, self.chrono_init,
+                              self.gate_index("forget"), self.gate_index("input") if has_input else None)
         self._reset_variant_parameters()
 
     def step(self, x_proj_t: Tensor, state: State) -> tuple[Tensor, State]:

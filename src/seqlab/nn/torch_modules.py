@@ -18,7 +18,7 @@ from seqlab.cells import make_cell as build_cell
 from seqlab.nn.flat import FlatRecurrent
 
 # Cell options under which the family's cell still computes exactly what torch's kernel does.
-TORCH_NEUTRAL_OPTIONS = ("bias", "proj_size", "nonlinearity", "forget_bias", "recurrent_init",
+TORCH_NEUTRAL_OPTIONS = ("bias", "proj_size", "nonlinearity", "forget_bias", "chrono_init", "recurrent_init",
                          "spectral_radius")
 
 
