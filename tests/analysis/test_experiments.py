@@ -73,12 +73,15 @@ def test_experiment_is_a_multirun_whose_every_value_composes(experiment):
 def test_memory_horizon_sweeps_the_cells_and_lengths_of_the_issue():
     assert sweep_params("memory_horizon") == {
         "experiment/problem": ["adding", "copy"],
-        "cell": ["rnn", "lstm", "gru", "gru_dilated"],
+        "cell": ["rnn", "lstm_chrono", "gru_chrono", "gru_dilated"],
         "horizon": ["50", "100", "200"],
     }
     cfg = compose_train(["experiment=memory_horizon"])
     assert cfg.device.accelerator == "cpu" and cfg.device.threads == 1  # one thread per run
     assert cfg.trainer.max_time == "00:00:03:00"
+    chrono = compose_train(["experiment=memory_horizon", "cell=lstm_chrono", "horizon=200"])
+    assert chrono.cell.cell_kwargs.chrono_init == 200  # T_max follows the horizon
+    assert compose_train(["cell=gru_chrono"]).cell.cell_kwargs.chrono_init == 100  # outside an experiment
 
 
 def test_bidirectional_lookahead_sweeps_the_direction_on_the_lookahead_tags():
