@@ -167,3 +167,11 @@ def test_tiny_sweep_runs_end_to_end_and_writes_the_summary(experiment, tmp_path)
     assert (sweep / "summary.md").is_file() and (sweep / "summary.png").is_file()
     for job in sweep.glob("[01]_*"):
         assert list((job / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_japanese_vowels_preset_is_the_readme_recipe():
+    cfg = compose_train(["experiment=japanese_vowels"])
+    assert cfg.hydra.runtime.choices.dataset == "japanese_vowels" and cfg.cell.cell == "gru"
+    assert cfg.cell.bidirectional and cfg.cell.hidden_size == 128 and cfg.task.dropout == 0.3
+    assert cfg.dataset.input_noise == 0.15 and cfg.dataset.val_fraction == 0 and cfg.trainer.max_epochs == 60
+    assert cfg.device.threads == 1 and cfg.task.lr_scheduler._target_.endswith("CosineAnnealingLR")
