@@ -175,3 +175,12 @@ def test_japanese_vowels_preset_is_the_readme_recipe():
     assert cfg.cell.bidirectional and cfg.cell.hidden_size == 128 and cfg.task.dropout == 0.3
     assert cfg.dataset.input_noise == 0.15 and cfg.dataset.val_fraction == 0 and cfg.trainer.max_epochs == 60
     assert cfg.device.threads == 1 and cfg.task.lr_scheduler._target_.endswith("CosineAnnealingLR")
+
+
+def test_g2p_cmudict_preset_ends_its_cosine_at_max_steps():
+    cfg = compose_train(["experiment=g2p_cmudict"])
+    assert cfg.hydra.runtime.choices.dataset == "g2p" and cfg.task._target_.endswith("Seq2SeqTask")
+    assert cfg.cell.bidirectional and cfg.cell.hidden_size == 256 and cfg.task.dropout == 0.2
+    assert cfg.dataset.bucket_pool == 50 and cfg.dataset.batch_size == 128
+    assert cfg.task.lr_scheduler.total_steps is None  # the run's optimizer steps: max_steps, since ...
+    assert cfg.trainer.max_steps == 18000 and cfg.trainer.max_epochs == 1000  # ... the epochs never stop it
