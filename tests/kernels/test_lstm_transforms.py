@@ -37,7 +37,8 @@ def second_order(module, x, c):
     return x.grad, module.weight_hh_l0.grad
 
 
-@pytest.mark.parametrize("kwargs", [{"backend": "custom"}, {"dilations": [2]}], ids=["custom", "dilated"])
+@pytest.mark.parametrize("kwargs", [{"backend": "custom"}, {"dilations": [2], "backend": "custom"}],
+                         ids=["custom", "dilated"])
 def test_double_backward_matches_torch_nn(kernel_calls, kwargs):
     reference, ours = pair(**kwargs)
     torch.manual_seed(1)

@@ -98,3 +98,70 @@ def test_bad_dilations_are_rejected():
         snn.LSTM(2, 3, 2, dilations=[1])
     with pytest.raises(ValueError, match="dilations"):
         snn.GRU(2, 3, dilations=1.5)
+
+
+DILATED_KERNEL_CASES = [
+    (snn.GRU, {"num_layers": 3, "dilations": [1, 2, 4]}),
+    (snn.GRU, {"num_layers": 2, "dilations": [2, 3], "bidirectional": True}),
+    (snn.LSTM, {"num_layers": 2, "dilations": [3, 2], "bidirectional": True}),
+    (snn.LSTM, {"num_layers": 2, "dilations": 2, "proj_size": 2}),
+    (snn.RNN, {"num_layers": 2, "dilations": [2, 4], "nonlinearity": "relu"}),
+]
+
+
+@pytest.mark.parametrize("steps", [7, 8])
+@pytest.mark.parametrize(("family", "kwargs"), DILATED_KERNEL_CASES)
+def test_dilated_torch_kernel_equals_the_time_loop(family, kwargs, steps):
+    """Equal-length batches of a dilated torch-family layer run torch's kernel on folded time; outputs, final
+    states and every gradient equal seqlab's time loop (float64)."""
+    torch.manual_seed(0)
+    layer = family(3, 4, batch_first=True, **kwargs).double()
+    assert layer.uses_torch_kernel()
+    x = torch.randn(2, steps, 3, dtype=torch.float64, requires_grad=True)
+    rows = layer.num_layers * layer.num_directions
+    h_size = kwargs.get("proj_size") or 4
+    hx = torch.randn(rows, 2, h_size, dtype=torch.float64)
+    if family is snn.LSTM:
+        hx = (hx, torch.randn(rows, 2, 4, dtype=torch.float64))
+    results = []
+    for backend in ("torch", "custom"):
+        layer.backend = backend
+        layer.zero_grad()
+        x.grad = None
+        output, h_n = layer(x, hx)
+        states = h_n if isinstance(h_n, tuple) else (h_n,)
+        (output.sin().sum() + sum(s.cos().sum() for s in states)).backward()
+        grads = [x.grad.clone()] + [p.grad.clone() for p in layer.parameters()]
+        results.append((output.detach(), [s.detach() for s in states], grads))
+    (out_k, states_k, grads_k), (out_l, states_l, grads_l) = results
+    torch.testing.assert_close(out_k, out_l, rtol=1e-10, atol=1e-12)
+    for got, expected in zip(states_k + grads_k, states_l + grads_l, strict=True):
+        torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_dilated_kernel_applies_dropout_between_layers_in_training_only():
+    torch.manual_seed(0)
+    layer = snn.GRU(3, 4, 2, dropout=0.5, dilations=[1, 2])
+    x = torch.randn(6, 2, 3)
+    first, second = layer(x)[0], layer(x)[0]
+    assert not torch.equal(first, second)  # a fresh dropout mask per call
+    layer.eval()
+    layer.backend = "custom"
+    expected = layer(x)[0]
+    layer.backend = "torch"
+    torch.testing.assert_close(layer(x)[0], expected)
+
+
+def test_dilated_batch_with_shorter_sequences_runs_the_time_loop_or_is_refused_by_backend_torch():
+    torch.manual_seed(0)
+    layer = snn.LSTM(3, 4, batch_first=True, dilations=2)
+    assert layer.uses_torch_kernel(equal_lengths=True) and not layer.uses_torch_kernel(equal_lengths=False)
+    x, lengths = torch.randn(2, 5, 3), torch.tensor([5, 3])
+    output, _ = layer(x, lengths=lengths)
+    assert not output[1, 3:].any()
+    layer.backend = "torch"
+    with pytest.raises(ValueError, match="backend='torch' runs dilations only on batches"):
+        layer(x, lengths=lengths)
+    full, _ = layer(x, lengths=torch.tensor([5, 5]))  # all full length: the kernel
+    layer.backend = "custom"
+    torch.testing.assert_close(full, layer(x)[0])

@@ -69,7 +69,8 @@ def test_auto_backend_uses_the_kernel_only_for_torch_configurations():
     assert not lstm.uses_torch_kernel()
     lstm(torch.randn(2, 1, 3))
     assert len(lstm.cells[0].gate_recorder) == 2  # one dict of gates per step
-    assert not snn.GRU(3, 4, dilations=2).uses_torch_kernel()
+    assert snn.GRU(3, 4, dilations=2).uses_torch_kernel()  # equal lengths: on folded time
+    assert not snn.GRU(3, 4, dilations=2).uses_torch_kernel(equal_lengths=False)
     assert not snn.RNN(3, 4, nonlinearity="linear").uses_torch_kernel()
     lstm.backend = "custom"
     assert not lstm.uses_torch_kernel()
@@ -78,8 +79,9 @@ def test_auto_backend_uses_the_kernel_only_for_torch_configurations():
 def test_backend_torch_is_refused_for_other_configurations():
     with pytest.raises(ValueError, match="backend='torch'.*peephole"):
         snn.LSTM(3, 4, peephole=True, backend="torch")
-    with pytest.raises(ValueError, match="backend='torch'.*dilations"):
-        snn.GRU(3, 4, dilations=2, backend="torch")
+    with pytest.raises(ValueError, match="backend='torch'.*layer_mix"):
+        snn.GRU(3, 4, 2, layer_mix=True, backend="torch")
+    assert snn.GRU(3, 4, dilations=2, backend="torch").backend == "torch"  # equal lengths: folded time
     rnn = snn.RNN(3, 4, nonlinearity="linear")
     with pytest.raises(ValueError, match="backend='torch'.*nonlinearity='linear'"):
         rnn.backend = "torch"

@@ -61,7 +61,7 @@ def test_make_recurrent_builds_the_torch_families():
     gru = snn.make_recurrent("gru", 3, 4, bidirectional=True, backend="custom")
     assert isinstance(gru, snn.GRU) and gru.backend == "custom" and gru.output_size == 8
     rnn = snn.make_recurrent("rnn", 3, 4, dilations=[2], cell_kwargs={"nonlinearity": "relu"})
-    assert isinstance(rnn, snn.RNN) and rnn.dilations == [2] and not rnn.uses_torch_kernel()
+    assert isinstance(rnn, snn.RNN) and rnn.dilations == [2] and rnn.uses_torch_kernel()
     out, h = rnn(torch.randn(2, 5, 3))
     assert out.shape == (2, 5, 4) and h.shape == (1, 2, 4)
 

@@ -7,7 +7,9 @@ and re-bound to the layer's Parameters at the start of every forward (a few dict
 
 `backend` picks the computation: "custom" (seqlab's time loop), "torch" (torch's fused kernel; only for a
 configuration torch computes) or "auto" (the fused kernel when the configuration is torch's and no
-diagnostics recorder is active, the time loop otherwise).
+diagnostics recorder is active, the time loop otherwise). Dilations keep the configuration torch's: the
+kernel then runs layer by layer over time folded into the batch, for batches whose sequences all have the
+full length (a batch with shorter sequences runs the time loop, or is refused by `backend="torch"`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Callable
 from seqlab.cells.base import RecurrentCell
 from seqlab.nn.base import RecurrentBase
 from seqlab.nn.export_loop import exporting
-from seqlab.nn.fused import run_fused
+from seqlab.nn.fused import run_fused, run_fused_dilated
 
 BACKENDS = ("auto", "custom", "torch")
 
@@ -38,8 +40,6 @@ class FlatRecurrent(RecurrentBase):
                  learn_initial_state: bool = False, layer_mix: bool = False) -> None:
         super().__init__(input_size, hidden_size, num_layers, bidirectional, dilations, dropout, batch_first,
                          learn_initial_state=learn_initial_state, layer_mix=layer_mix)
-        if torch_mode is not None and any(d != 1 for d in self.dilations):
-            torch_mode, why_custom = None, f"dilations={self.dilations}"
         if torch_mode is not None and layer_mix:
             torch_mode, why_custom = None, "layer_mix=True"
         self.bias = bias
@@ -86,12 +86,17 @@ class FlatRecurrent(RecurrentBase):
                              f"{self._why_custom} (use backend='custom' or 'auto')")
         self._backend = value
 
-    def uses_torch_kernel(self) -> bool:
+    def uses_torch_kernel(self, equal_lengths: bool = True) -> bool:
         """Whether the next forward runs torch's fused kernel ("auto": not under `torch.export`, where
-        torch's kernel fixes T but seqlab's loop keeps it dynamic, see `seqlab.nn.export_loop`)."""
+        torch's kernel fixes T but seqlab's loop keeps it dynamic, see `seqlab.nn.export_loop`; a dilated
+        layer only when every sequence of the batch has the full length, `equal_lengths`)."""
         if self._backend == "auto":
-            return self._torch_mode is not None and not self.recording() and not exporting()
+            return (self._torch_mode is not None and not self.recording() and not exporting()
+                    and (equal_lengths or not self._dilated()))
         return self._backend == "torch"
+
+    def _dilated(self) -> bool:
+        return any(d != 1 for d in self.dilations)
 
     def flatten_parameters(self) -> None:
         """No-op, for code written for torch.nn.LSTM (the flat weights are always the Parameters)."""
@@ -103,9 +108,15 @@ class FlatRecurrent(RecurrentBase):
         return self._cells
 
     def _run(self, cells, batch, states):
-        if not self.uses_torch_kernel():
+        if not self.uses_torch_kernel(equal_lengths=batch.lengths is None):
             return self._run_time_loop(cells, batch, states)
         weights = [self._parameters[flat] for _, table, _, flat in self._bindings if table == "_parameters"]
+        if self._dilated():
+            if batch.lengths is not None:
+                raise ValueError("backend='torch' runs dilations only on batches whose sequences all have "
+                                 "the full length; use backend='auto' (the time loop for this batch)")
+            return run_fused_dilated(self._torch_mode, batch.x, states, weights, self.bias, self.dilations,
+                                     self.dropout, self.training, self.bidirectional)
         return run_fused(self._torch_mode, batch.x, batch.lengths, states, weights, self.bias,
                          self.num_layers, self.dropout, self.training, self.bidirectional)
 
@@ -121,6 +132,8 @@ class FlatRecurrent(RecurrentBase):
             parts.append(f"dropout={self.dropout}")
         if self.bidirectional:
             parts.append("bidirectional=True")
+        if self._dilated():
+            parts.append(f"dilations={self.dilations}")
         if self._torch_mode is None:
             parts.append(self._why_custom)
         return ", ".join(parts)
