@@ -63,6 +63,7 @@ def test_experiment_is_a_multirun_whose_every_value_composes(experiment):
                 assert job.dataset.length == horizon
             if problem == "copy":
                 assert job.dataset.gap == horizon
+                assert job.dataset.batch_size == 16 and job.task.lr == 0.01  # the tuned copy setting
             if problem == "mackey_glass":
                 assert job.dataset.horizon == horizon
             cell = OmegaConf.to_container(job.cell, resolve=True)
