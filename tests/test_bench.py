@@ -46,3 +46,12 @@ def test_charlm_throughput_benchmark_reports_both_backends():
             rates[words[0]] = float(words[2])
     assert set(rates) == {"seqlab", "torch"} and all(rate > 0 for rate in rates.values())
     assert "ratio custom/torch" in result.stdout
+
+
+def test_diagnostics_overhead_benchmark_reports_the_share_and_that_the_callbacks_ran():
+    script = SCRIPT.with_name("bench_diagnostics.py")
+    result = subprocess.run([sys.executable, str(script), "--epochs", "1", "--batches", "4"],
+                            capture_output=True, text=True, timeout=300, check=True)
+    line = result.stdout.strip().splitlines()[-1]
+    assert line.startswith("fit ") and "1 thread(s)" in line and "over training (target < 10%)" in line
+    assert line.endswith("callbacks recorded: True")
