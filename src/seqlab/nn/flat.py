@@ -113,8 +113,9 @@ class FlatRecurrent(RecurrentBase):
         weights = [self._parameters[flat] for _, table, _, flat in self._bindings if table == "_parameters"]
         if self._dilated():
             if batch.lengths is not None:
-                raise ValueError("backend='torch' runs dilations only on batches whose sequences all have "
-                                 "the full length; use backend='auto' (the time loop for this batch)")
+                raise ValueError(f"{type(self).__name__}: backend='torch' runs dilations only on batches "
+                                 "whose sequences all have the full length; use backend='auto' (the time "
+                                 "loop for this batch)")
             return run_fused_dilated(self._torch_mode, batch.x, states, weights, self.bias, self.dilations,
                                      self.dropout, self.training, self.bidirectional)
         return run_fused(self._torch_mode, batch.x, batch.lengths, states, weights, self.bias,
