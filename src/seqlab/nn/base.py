@@ -145,7 +145,10 @@ class RecurrentBase(nn.Module):
         return format_output(batch, output, states)
 
     # ------------------------------------------------------------------------------------- the loop
-    def _run_time_loop(self, cells, batch: SequenceBatch, states: tuple[Tensor, ...]):
+    def _run_time_loop(self, cells, batch: SequenceBatch, states: tuple[Tensor, ...], run_one=run_direction):
+        """Stack the layers: `run_one` (default `seqlab.nn.time_loop.run_direction`, same signature) runs
+        one direction of one layer; dropout between layers, diagnostics recording and the layer mix are
+        here."""
         finals: list[list[Tensor]] = [[] for _ in states]
         layer_input = batch.x  # (T, B, I)
         layer_outputs = []
@@ -154,7 +157,7 @@ class RecurrentBase(nn.Module):
             for direction, cell in enumerate(layer_cells):
                 index = layer * self.num_directions + direction
                 initial = tuple(s[index] for s in states)  # ((B, n), ...)
-                output, final = run_direction(cell, layer_input, initial, batch.lengths,
+                output, final = run_one(cell, layer_input, initial, batch.lengths,
                                               self.dilations[layer], reverse=direction == 1)
                 outputs.append(output)  # (T, B, H_out)
                 for k, s in enumerate(final):

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from seqlab.cells.base import RecurrentCell
 from seqlab.nn.base import RecurrentBase
 from seqlab.nn.export_loop import exporting
-from seqlab.nn.fused import run_fused, run_fused_dilated
+from seqlab.nn.fused import run_fused, run_fused_direction
 
 BACKENDS = ("auto", "custom", "torch")
 
@@ -110,16 +110,21 @@ class FlatRecurrent(RecurrentBase):
     def _run(self, cells, batch, states):
         if not self.uses_torch_kernel(equal_lengths=batch.lengths is None):
             return self._run_time_loop(cells, batch, states)
-        weights = [self._parameters[flat] for _, table, _, flat in self._bindings if table == "_parameters"]
         if self._dilated():
             if batch.lengths is not None:
                 raise ValueError(f"{type(self).__name__}: backend='torch' runs dilations only on batches "
                                  "whose sequences all have the full length; use backend='auto' (the time "
                                  "loop for this batch)")
-            return run_fused_dilated(self._torch_mode, batch.x, states, weights, self.bias, self.dilations,
-                                     self.dropout, self.training, self.bidirectional)
+            return self._run_time_loop(cells, batch, states, run_one=self._run_kernel_direction)
+        weights = [self._parameters[flat] for _, table, _, flat in self._bindings if table == "_parameters"]
         return run_fused(self._torch_mode, batch.x, batch.lengths, states, weights, self.bias,
                          self.num_layers, self.dropout, self.training, self.bidirectional)
+
+    def _run_kernel_direction(self, cell, x, state, lengths, dilation, reverse):
+        """`seqlab.nn.time_loop.run_direction` on torch's kernel, for equal lengths (`lengths` is None)."""
+        weights = [p for p in cell._parameters.values() if p is not None]  # torch's order, as registered
+        return run_fused_direction(self._torch_mode, x, state, weights, self.bias, dilation, reverse,
+                                   self.training)
 
     def extra_repr(self) -> str:
         parts = [f"{self.input_size}, {self.hidden_size}"]

@@ -2,18 +2,17 @@
 
 Used by `seqlab.nn.LSTM/GRU/RNN` when their configuration is exactly one torch computes. Variable lengths go
 through torch's packed-sequence path, so results match `torch.nn.LSTM` bit for bit. A dilated stack of
-equal-length sequences runs torch's kernel layer by layer on time folded into the batch (`run_fused_dilated`,
-see `seqlab.nn.dilation`).
+equal-length sequences runs torch's kernel layer by layer on time folded into the batch
+(`run_fused_direction`, see `seqlab.nn.dilation`).
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from seqlab.nn.dilation import fold_time, repeat_for_chains, unfold_time
+from seqlab.nn.dilation import fold_time, last_step_chain, repeat_for_chains, unfold_time
 
 # The functions torch.nn.LSTM/GRU/RNN call (torch.lstm is torch._VF.lstm, without the private module).
 KERNELS = {"LSTM": torch.lstm, "GRU": torch.gru, "RNN_TANH": torch.rnn_tanh, "RNN_RELU": torch.rnn_relu}
@@ -38,35 +37,17 @@ def run_fused(mode: str, x: Tensor, lengths: Tensor | None, states: tuple[Tensor
     return output, tuple(s.index_select(1, restore) for s in result[1:])
 
 
-def run_fused_dilated(mode: str, x: Tensor, states: tuple[Tensor, ...], weights: list[Tensor],
-                      has_biases: bool, dilations: list[int], dropout: float, training: bool,
-                      bidirectional: bool):
-    """`run_fused` for a dilated stack over equal-length sequences `x (T, B, I)`.
-
-    Each layer and direction runs torch's one-layer kernel over its `d` interleaved chains folded into the
-    batch `(T/d, d*B, I)`; its final state is that of the chain holding step T-1 (as seqlab's time loop does).
-    """
+def run_fused_direction(mode: str, x: Tensor, state: tuple[Tensor, ...], weights: list[Tensor],
+                        has_biases: bool, dilation: int, reverse: bool, training: bool):
+    """One direction of one layer over equal-length sequences `x (T, B, I)` on torch's one-layer kernel, with
+    `dilation` d: the d interleaved chains are folded into the batch `(T/d, d*B, I)`; the final state is that
+    of the chain holding step T-1 (as `seqlab.nn.time_loop.run_direction`). `state`: `((B, n), ...)`."""
     max_len, batch_size = x.shape[:2]
-    directions = 2 if bidirectional else 1
-    per_cell = len(weights) // (len(dilations) * directions)  # weight_ih, weight_hh[, biases][, weight_hr]
-    finals: list[list[Tensor]] = [[] for _ in states]
-    layer_input = x  # (T, B, I)
-    for layer, dilation in enumerate(dilations):
-        outputs = []
-        for direction in range(directions):
-            index = layer * directions + direction
-            steps = layer_input.flip(0) if direction else layer_input  # (T, B, F)
-            chain_states = tuple(repeat_for_chains(s[index], dilation).unsqueeze(0)
-                                 for s in states)  # ((1, d*B, n), ...)
-            output, chain_finals = run_fused(mode, fold_time(steps, dilation), None, chain_states,
-                                             weights[index * per_cell:(index + 1) * per_cell], has_biases,
-                                             1, 0.0, training, False)  # (T/d, d*B, H_out)
-            output = unfold_time(output, dilation, max_len)  # (T, B, H_out)
-            outputs.append(output.flip(0) if direction else output)
-            last_chain = (max_len - 1) % dilation
-            for k, s in enumerate(chain_finals):
-                finals[k].append(s[0].view(dilation, batch_size, -1)[last_chain])  # (B, n)
-        layer_input = outputs[0] if directions == 1 else torch.cat(outputs, dim=-1)  # (T, B, D*H_out)
-        if dropout and training and layer < len(dilations) - 1:
-            layer_input = F.dropout(layer_input, dropout, training=True)
-    return layer_input, tuple(torch.stack(f) for f in finals)  # (T, B, D*H_out), ((L*D, B, n), ...)
+    steps = x.flip(0) if reverse else x  # (T, B, I)
+    chain_states = tuple(repeat_for_chains(s, dilation).unsqueeze(0) for s in state)  # ((1, d*B, n), ...)
+    output, chain_finals = run_fused(mode, fold_time(steps, dilation), None, chain_states, weights,
+                                     has_biases, 1, 0.0, training, False)  # (T/d, d*B, H_out)
+    output = unfold_time(output, dilation, max_len)  # (T, B, H_out)
+    last_step = torch.full((batch_size,), max_len - 1, device=x.device)  # (B,)
+    final = tuple(last_step_chain(s[0], last_step, dilation) for s in chain_finals)  # ((B, n), ...)
+    return (output.flip(0) if reverse else output), final
