@@ -3,13 +3,15 @@
 The objective is (x - 0.3)^2 + y. A job with x < fail_below fails through seqlab's error handling
 (`exit_on_error`: a `FAILED` file, no metric). With a pruning callback (`callbacks.optuna_pruning`, which the
 sweeper adds) the job reports the objective after 3 "validations" as a Lightning trainer would, and stops
-when the callback says so.
+when the callback says so. `sleep` (seconds) makes a trial last that long, for the tests that kill a worker
+mid-trial.
 
     python optuna_toy_app.py -m hydra/sweeper=seqlab_optuna 'hydra.sweeper.params.x=interval(-1, 1)'
 """
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 
 import hydra
@@ -19,13 +21,15 @@ from omegaconf import DictConfig
 
 from seqlab.cli.errors import exit_on_error
 
-ConfigStore.instance().store(name="toy", node={"x": 0.0, "y": 0.0, "fail_below": -10.0, "callbacks": {}})
+ConfigStore.instance().store(name="toy", node={"x": 0.0, "y": 0.0, "fail_below": -10.0, "sleep": 0.0,
+                                                    "callbacks": {}})
 
 
 @hydra.main(version_base="1.3", config_path=None, config_name="toy")
 @exit_on_error("toy")
 def main(cfg: DictConfig) -> float:
     value = (cfg.x - 0.3) ** 2 + cfg.y
+    time.sleep(cfg.sleep)
     if cfg.x < cfg.fail_below:
         raise ValueError(f"x must be >= {cfg.fail_below}, got {cfg.x}")
     pruning = cfg.callbacks.get("optuna_pruning")

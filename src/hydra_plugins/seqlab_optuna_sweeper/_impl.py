@@ -9,8 +9,10 @@ launcher (in this process, or SLURM jobs with hydra/launcher=slurm) and told bac
   returned nothing or a non-finite number; the error line is kept as the trial's `failure` user attribute;
 - PRUNED when the job's pruning callback (`seqlab.callbacks.optuna_pruning`) stopped it.
 
-Several processes may run on one study (`storage` a database URL): each creates or loads it
-(`seqlab.reliability.optuna_storage.open_study`) and samples with its own seed. At the end the study's best
+Several processes may run on one study (`storage` a database URL or a journal file): each creates or loads
+it (`seqlab.reliability.optuna_storage.open_study`) and samples with its own seed. On a database server
+each process records heartbeats for the trials it runs and fails the stale trials of processes that died
+(`seqlab.reliability.optuna_heartbeat`). At the end the study's best
 trial so far is written to `<sweep dir>/optimization_results.yaml`.
 """
 
@@ -32,6 +34,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from hydra_plugins.seqlab_optuna_sweeper._search_space import split_search_space
 from seqlab.cli.sweep_failures import FAILED_FILE
+from seqlab.reliability.optuna_heartbeat import beating, fail_stale
 from seqlab.reliability.optuna_storage import (
     IN_PROCESS_STUDIES,
     PRUNED_AT,
@@ -62,7 +65,8 @@ class SeqlabOptunaSweeperImpl(Sweeper):
     """Hyper-parameter search with Optuna's ask-and-tell API over Hydra's launcher (see the module doc)."""
 
     def __init__(self, direction: str, n_trials: int, n_jobs: int, storage: str | None, study_name: str,
-                 sampler: dict, pruner: dict, monitor: str, params: dict | None) -> None:
+                 sampler: dict, pruner: dict, monitor: str, params: dict | None,
+                 heartbeat_interval: int | None = 60, grace_period: int | None = None) -> None:
         if n_trials < 1 or n_jobs < 1:
             raise ValueError(f"hydra.sweeper.n_trials and n_jobs must be >= 1, got {n_trials} and {n_jobs}")
         self.direction, self.n_trials, self.n_jobs = direction, n_trials, n_jobs
@@ -70,6 +74,7 @@ class SeqlabOptunaSweeperImpl(Sweeper):
         self.sampler = OmegaConf.to_container(sampler) if isinstance(sampler, DictConfig) else dict(sampler)
         self.pruner = OmegaConf.to_container(pruner) if isinstance(pruner, DictConfig) else dict(pruner or {})
         self.params = dict(params or {})
+        self.heartbeat_interval, self.grace_period = heartbeat_interval, grace_period
         self.hydra_context: HydraContext | None = None
         self.config: DictConfig | None = None
 
@@ -85,7 +90,8 @@ class SeqlabOptunaSweeperImpl(Sweeper):
             [*(f"{key}={value}" for key, value in self.params.items()), *arguments]))
         shared = self.storage is not None
         study = open_study(self.study_name, self.storage, self.direction,
-                           make_sampler(self.sampler, shared), make_pruner(self.pruner))
+                           make_sampler(self.sampler, shared), make_pruner(self.pruner),
+                           self.heartbeat_interval, self.grace_period)
         if not shared:
             IN_PROCESS_STUDIES[self.study_name] = study
         sweep_dir = Path(self.config.hydra.sweep.dir)
@@ -94,11 +100,13 @@ class SeqlabOptunaSweeperImpl(Sweeper):
 
         done = 0
         while done < self.n_trials:
+            fail_stale(study)
             trials = [study.ask(space) for _ in range(min(self.n_jobs, self.n_trials - done))]
             batch = [self.job_overrides(trial, fixed) for trial in trials]
             try:
                 self.validate_batch_is_legal(batch)
-                returns = self.launcher.launch(batch, initial_job_idx=trials[0].number)
+                with beating(study, trials):
+                    returns = self.launcher.launch(batch, initial_job_idx=trials[0].number)
             except BaseException:  # a bad override, the launcher failing, Ctrl-C: no trial is left RUNNING
                 for trial in trials:
                     study.tell(trial, state=optuna.trial.TrialState.FAIL, skip_if_finished=True)

@@ -5,7 +5,9 @@
         direction: minimize          # or maximize
         n_trials: 20                 # trials this process runs (several processes may share one study)
         n_jobs: 1                    # trials launched at once (a batch); the launcher decides where they run
-        storage: null                # null: in memory; sqlite:///path.db or postgresql://... to share
+        storage: null                # null: in memory; sqlite:///path.db, journal:///path.log or postgresql://...
+        heartbeat_interval: 60       # database servers: seconds between the heartbeats of a running trial
+        grace_period: null           # seconds with no heartbeat before a trial is dead (2 x interval)
         study_name: seqlab
         sampler: {name: tpe, seed: null, n_startup_trials: 10}        # tpe | random; other keys: kwargs
         pruner: {name: null}         # null | median | successive_halving; other keys: the pruner's kwargs
@@ -32,6 +34,8 @@ class SeqlabOptunaSweeperConf:
     pruner: Dict[str, Any] = field(default_factory=lambda: {"name": None})  # noqa: UP006
     monitor: str = "val/loss"
     params: Optional[Dict[str, str]] = None  # noqa: UP006, UP045
+    heartbeat_interval: Optional[int] = 60  # noqa: UP045
+    grace_period: Optional[int] = None  # noqa: UP045
 
 
 ConfigStore.instance().store(group="hydra/sweeper", name="seqlab_optuna", node=SeqlabOptunaSweeperConf,

@@ -6,6 +6,15 @@ SQLAlchemy's "table studies already exists". For a `sqlite:///` URL the creation
 on `<file>.lock` (and the file's folder is created); for every URL a failed attempt is retried after a short
 random pause, with `load_if_exists=True`, so the loser loads what the winner made.
 
+Where a study may live (`hydra.sweeper.storage`; docs/hparams_search.md says when to use which):
+- `null`: in memory, this process only;
+- `sqlite:///<file>`: processes on one machine (SQLite's locks are not safe on network file systems);
+- `journal:///<file>`: Optuna's file journal (`JournalStorage` on `JournalFileBackend`), an append-only log
+  that is safe on the shared (NFS) file systems of clusters; no heartbeat;
+- `postgresql://...` (or any other SQLAlchemy URL): a database server, for many machines; with
+  `heartbeat_interval` each running trial's sweeper records a heartbeat, and a trial whose process died
+  (no heartbeat for `grace_period` seconds) is marked FAIL by the next process that asks for a trial.
+
 `make_sampler` gives each process its own random stream: with `seed: null` (the default) Optuna seeds each
 sampler from the OS; with a seed and a shared storage the seed is offset by a per-process number, so two
 processes never repeat each other's trials (the in-memory case keeps the seed as given: reproducible).
@@ -38,6 +47,16 @@ PRUNED_AT = "pruned_at_step"
 IN_PROCESS_STUDIES: dict[str, optuna.Study] = {}
 
 
+JOURNAL_PREFIX = "journal:///"
+
+
+def journal_path(storage: str | None) -> Path | None:
+    """The journal file of a `journal:///<file>` storage, else None."""
+    if storage is None or not storage.startswith(JOURNAL_PREFIX):
+        return None
+    return Path("/" + storage[len(JOURNAL_PREFIX):].lstrip("/"))
+
+
 def sqlite_path(storage: str | None) -> Path | None:
     """The database file of a `sqlite:///...` URL, else None."""
     if storage is None or not storage.startswith("sqlite:///"):
@@ -61,24 +80,41 @@ def creation_lock(storage: str | None):
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
-def open_storage(storage: str | None) -> optuna.storages.BaseStorage | None:
-    """Optuna's RDB storage for a database URL (SQLite waits for locks); None: in memory."""
+def open_storage(storage: str | None, heartbeat_interval: int | None = None,
+                 grace_period: int | None = None) -> optuna.storages.BaseStorage | None:
+    """The storage for `storage` (see the module doc); None: in memory.
+
+    `heartbeat_interval` / `grace_period` (seconds) apply to database servers (not SQLite, not journals).
+    """
     if storage is None:
         return None
-    engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}} if sqlite_path(storage) else {}
-    return optuna.storages.RDBStorage(storage, engine_kwargs=engine_kwargs)
+    journal = journal_path(storage)
+    if journal is not None:
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        backend = optuna.storages.journal.JournalFileBackend(str(journal))
+        return optuna.storages.journal.JournalStorage(backend)
+    if sqlite_path(storage):
+        sqlite_args = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
+        return optuna.storages.RDBStorage(storage, engine_kwargs=sqlite_args)
+    if heartbeat_interval is not None and (isinstance(heartbeat_interval, bool) or heartbeat_interval < 1):
+        raise ValueError(f"hydra.sweeper.heartbeat_interval must be a whole number of seconds >= 1 or null, "
+                         f"got {heartbeat_interval!r}")
+    return optuna.storages.RDBStorage(storage, heartbeat_interval=heartbeat_interval,
+                                      grace_period=grace_period if heartbeat_interval else None)
 
 
 def open_study(study_name: str, storage: str | None, direction: str = "minimize",
                sampler: optuna.samplers.BaseSampler | None = None,
-               pruner: optuna.pruners.BasePruner | None = None) -> optuna.Study:
+               pruner: optuna.pruners.BasePruner | None = None, heartbeat_interval: int | None = None,
+               grace_period: int | None = None) -> optuna.Study:
     """Create the study or load the existing one, retrying when another process races."""
     if direction not in ("minimize", "maximize"):
         raise ValueError(f"direction must be minimize or maximize, got {direction}")
     for attempt in range(ATTEMPTS):
         try:
             with creation_lock(storage):
-                return optuna.create_study(study_name=study_name, storage=open_storage(storage),
+                opened = open_storage(storage, heartbeat_interval, grace_period)
+                return optuna.create_study(study_name=study_name, storage=opened,
                                            direction=direction, sampler=sampler, pruner=pruner,
                                            load_if_exists=True)
         except (SQLAlchemyError, optuna.exceptions.DuplicatedStudyError):
