@@ -118,6 +118,10 @@ class Slurm:
                 return word.split("=", 1)[1]
         return ""
 
+    def release(self, job_id: int) -> None:
+        """Let a requeued job start now (SLURM holds a requeued job for two minutes)."""
+        _run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], env=self.env)
+
     def wait(self, job_id: int, timeout: float, until=("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT")) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -148,6 +152,7 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 SchedulerType=sched/backfill
+SchedulerParameters=sched_interval=2,bf_interval=2
 ReturnToService=2
 MpiDefault=none
 JobAcctGatherType=jobacct_gather/none
