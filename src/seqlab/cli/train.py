@@ -23,7 +23,6 @@ from pathlib import Path
 import hydra
 import lightning as L
 from hydra.core.hydra_config import HydraConfig
-from lightning.pytorch.utilities import rank_zero_only
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
@@ -39,6 +38,7 @@ from seqlab.cli.components import (
 )
 from seqlab.cli.config_checks import check_train_config
 from seqlab.cli.errors import exit_on_error
+from seqlab.cli.launch_rank import follower_argv, is_global_zero
 from seqlab.cli.override_keys import check_override_keys
 from seqlab.cli.resolvers import register_resolvers
 from seqlab.cli.resume_checks import check_resume
@@ -58,7 +58,7 @@ def train(cfg: DictConfig) -> float | None:
     output_dir = Path(cfg.paths.output_dir)
     choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else {}
     choices = {k: v for k, v in choices.items() if not k.startswith("hydra")}
-    with RunFolder(output_dir, resuming=cfg.get("ckpt_path") is not None, lock=rank_zero_only.rank == 0,
+    with RunFolder(output_dir, resuming=cfg.get("ckpt_path") is not None, lock=is_global_zero(),
                    keep_on_failure=in_multirun_job()) as run:
         check_train_config(cfg, choices)
         ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), cfg.paths.ckpt_dir)
@@ -120,11 +120,13 @@ def main() -> None:
     check_group_choices(sys.argv[1:], PROG)
     check_override_keys(sys.argv[1:], PROG, "train")
     register_resolvers()
-    if rank_zero_only.rank == 0:  # DDP's other ranks re-run this command in the folder rank 0 prepared
-        try:
+    try:
+        if is_global_zero():
             sys.argv[1:] = prepare_argv(sys.argv[1:])
-        except ValueError as error:
-            fail(PROG, str(error))
+        else:  # DDP's other ranks run this command in the folder rank 0 prepared
+            sys.argv[1:] = follower_argv(sys.argv[1:])
+    except ValueError as error:
+        fail(PROG, str(error))
     hydra_main()
 
 
