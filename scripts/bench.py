@@ -12,6 +12,7 @@ a layer adds to the peak in training.
     python scripts/bench.py --device cuda   # on a GPU
     python scripts/bench.py --quick         # tiny sizes, one repeat (a smoke test)
     python scripts/bench.py --only dilated  # the configurations whose name holds a word
+    python scripts/bench.py --compile       # custom cells with compiled steps (scripts/bench_compile.py)
 """
 
 from __future__ import annotations
@@ -198,6 +199,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (CPU)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement (median)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes and one repeat (smoke test)")
+    parser.add_argument("--compile", action="store_true",
+                        help="custom cells eager vs with compiled steps (scripts/bench_compile.py)")
     parser.add_argument("--only", default="",
                         help="comma-separated words; run only the configurations whose name holds one")
     args = parser.parse_args(argv)
@@ -213,7 +216,13 @@ def main(argv: list[str] | None = None) -> None:
     print(f"seqlab.nn vs torch.nn on {device} ({args.threads} threads), median of {repeats}; "
           f"mem = {memory}; x = ratio to the reference (first row of each configuration)", flush=True)
     words = [w.strip().lower() for w in args.only.split(",") if w.strip()]
-    cases = [c for c in all_cases(big, small) if not words or any(w in c.name.lower() for w in words)]
+    if args.compile:
+        from bench_compile import compile_cases  # scripts/ is on sys.path when this file runs
+
+        candidates = compile_cases([big, small], Case)
+    else:
+        candidates = all_cases(big, small)
+    cases = [c for c in candidates if not words or any(w in c.name.lower() for w in words)]
     if not cases:
         parser.error(f"--only {args.only!r} names no configuration")
     run_cases(cases, device, repeats)

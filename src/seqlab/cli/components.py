@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from seqlab.cli.quiet import quiet_known_noise
 from seqlab.cli.threads import apply_threads, processes_on_node
+from seqlab.nn.compile_steps import compile_steps
 
 # Task arguments that are plain-data specs with a `_target_` of their own: passed as plain dicts, never
 # instantiated by Hydra (the task builds them through seqlab.tasks.optim_factory's allow-list).
@@ -71,13 +72,20 @@ def make_task(cfg: DictConfig, datamodule: L.LightningDataModule) -> L.Lightning
 
 
 def compile_task(task: L.LightningModule, compile_cfg: Any) -> L.LightningModule:
-    """`task.compile(**options)` (torch.compile of its `__call__`, in place) when `compile` is true or a
-    mapping of torch.compile's options: the training, validation and generation calls `self(...)` run
-    compiled, while the weights, hyperparameters and checkpoints stay those of the plain module."""
+    """Compile the task's recurrent cells' steps (`seqlab.nn.compile_steps`: one graph reused at every time
+    step) when `compile` is true or a mapping of torch.compile's options; with `scope: task` the whole
+    task instead (`task.compile`, which unrolls the time loop: slow to compile for long sequences). The
+    weights, hyperparameters and checkpoints stay those of the plain module."""
     if not compile_cfg:
         return task
     options = plain(compile_cfg) if isinstance(compile_cfg, DictConfig) else {}
-    task.compile(**options)
+    scope = options.pop("scope", "steps")
+    if scope == "task":
+        task.compile(**options)
+    elif scope == "steps":
+        compile_steps(task, **options)
+    else:
+        raise ValueError(f"compile.scope must be steps or task, got {scope!r}")
     return task
 
 
