@@ -39,10 +39,12 @@ from seqlab.cli.components import (
 )
 from seqlab.cli.config_checks import check_train_config
 from seqlab.cli.errors import exit_on_error
+from seqlab.cli.final_test import run_final_test
 from seqlab.cli.override_keys import check_override_keys
 from seqlab.cli.resolvers import register_resolvers
 from seqlab.cli.resume_checks import check_resume
 from seqlab.cli.run_folder import WRITE_HYDRA_RECORD, RunFolder, fail, prepare_argv
+from seqlab.cli.stop_reason import stop_reason
 from seqlab.cli.summary import best_metric, hparams_of, log_final_hparams, print_summary
 from seqlab.cli.sweep_failures import in_multirun_job
 from seqlab.reliability.graceful_stop import GracefulStop
@@ -83,9 +85,11 @@ def train(cfg: DictConfig) -> float | None:
 
     metric = cfg.get("optimized_metric") or "val/loss"
     best = best_metric(trainer, metric)
-    log_final_hparams(trainer, hparams_of(cfg, choices), best)
+    fit_metrics, stopped = dict(trainer.callback_metrics), ("stopped", stop_reason(trainer))
+    tested = run_final_test(cfg, trainer, model, datamodule)  # test=true: best checkpoint on the test split
+    log_final_hparams(trainer, hparams_of(cfg, choices), best, {**fit_metrics, **tested.metrics})
     if trainer.is_global_zero:  # under DDP every rank gets here; one summary
-        print_summary(trainer, metric, best, output_dir)
+        print_summary(trainer, metric, best, output_dir, [stopped, *tested.rows])
     return best
 
 
