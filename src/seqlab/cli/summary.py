@@ -81,6 +81,9 @@ def summary_rows(trainer: L.Trainer, metric: str, best: float | None, output_dir
         rows.append(("last checkpoint", checkpoint.last_model_path or "none saved"))
     rows.append(("steps", str(trainer.global_step)))
     rows.extend(extra)
+    profile_dir = getattr(getattr(trainer, "profiler", None), "dirpath", None)  # debug=profile
+    if profile_dir and Path(profile_dir).is_dir():
+        rows.extend(("profile", str(path)) for path in sorted(Path(profile_dir).glob("*-profile.txt")))
     for logger in trainer.loggers:
         if isinstance(logger, TensorBoardLogger):
             rows.append(("tensorboard", f"tensorboard --logdir {logger.log_dir}"))

@@ -47,6 +47,7 @@ from seqlab.cli.run_folder import WRITE_HYDRA_RECORD, RunFolder, fail, prepare_a
 from seqlab.cli.stop_reason import stop_reason
 from seqlab.cli.summary import best_metric, hparams_of, log_final_hparams, print_summary
 from seqlab.cli.sweep_failures import in_multirun_job
+from seqlab.cli.sweep_names import note_command_line
 from seqlab.reliability.graceful_stop import GracefulStop
 
 PROG = "seqlab-train"
@@ -124,6 +125,7 @@ def main() -> None:
     check_group_choices(sys.argv[1:], PROG)
     check_override_keys(sys.argv[1:], PROG, "train")
     register_resolvers()
+    note_command_line(sys.argv[1:])  # the overrides every sweep job shares, left out of its folder name
     if rank_zero_only.rank == 0:  # DDP's other ranks re-run this command in the folder rank 0 prepared
         try:
             sys.argv[1:] = prepare_argv(sys.argv[1:])
