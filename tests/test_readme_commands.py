@@ -38,7 +38,7 @@ SKIPS = (
     ("charlm_shakespeare_cpu", "downloads Tiny Shakespeare (the download is tested offline in tests/data)"),
     ("task=classify cell=lstm_bidirectional", "downloads JapaneseVowels (tests/data/test_uea.py)"),
     ("dataset=uea", "downloads a UEA archive (tests/data/test_uea.py serves a local copy)"),
-    ("experiment=memory_horizon", "a sweep of 12+ runs (tests/analysis/test_experiments.py runs it shortened)"),
+    ("experiment=memory_horizon", "a sweep of 12+ runs (tests/analysis/test_experiments.py runs it short)"),
     ("experiment=japanese_vowels", "downloads JapaneseVowels (tests/data/test_uea.py)"),
     ("dataset.path=train.npz", "reads your own file (tests/data/test_sequences.py, every format)"),
     ("dataset.path=steps.", "reads your own file (tests/data/test_sequences.py, every format)"),
@@ -51,7 +51,8 @@ SKIPS = (
 
 
 def commands(doc: str) -> list[tuple[str, str]]:
-    """`(where, command)` of each command line in `doc`'s ```bash blocks, comments and continuations joined."""
+    """`(where, command)` of each command line of `doc`'s ```bash blocks (comments cut, continuations
+    joined)."""
     text = (REPO / doc).read_text(encoding="utf-8")
     found = []
     for block in re.finditer(r"```bash\n(.*?)```", text, re.S):

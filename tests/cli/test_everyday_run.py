@@ -38,7 +38,8 @@ def test_run_ends_with_test_metrics_of_the_best_checkpoint(tmp_path, corpus_file
         run(tmp_path, corpus_file, "tags=[baseline,lr-sweep]", "trainer.log_every_n_steps=1")
     rows = summary(capsys.readouterr().out)
     best = rows["best checkpoint"]
-    assert rows["tested"] == f"best checkpoint {best}" and best.endswith("step4.ckpt")
+    assert rows["tested"] == f"best checkpoint {best}" and best.endswith(("step2.ckpt", "step4.ckpt"))
+    assert rows["last checkpoint"] == str(tmp_path / "checkpoints" / "last.ckpt")
     assert {"test/loss", "test/bpc", "test/ppl"} <= set(rows) and float(rows["test/loss"]) > 0
     assert rows["stopped"] == "max_steps=4 reached"
     assert yaml.safe_load((tmp_path / "config.yaml").read_text())["tags"] == ["baseline", "lr-sweep"]
@@ -73,10 +74,16 @@ def test_a_run_without_validation_tests_last_and_does_not_warn(tmp_path, corpus_
 
 
 def test_debug_profile_writes_its_report_in_the_run_folder(tmp_path, corpus_file, capsys):
-    run(tmp_path, corpus_file, "debug=profile", "~logger", "test=false")
+    run(tmp_path, corpus_file, "debug=profile", "~logger", "trainer.max_steps=-1",
+        "trainer.val_check_interval=1.0", "trainer.limit_train_batches=3")
     report = tmp_path / "fit-profile.txt"
     assert "FIT Profiler Report" in report.read_text() and "run_training_batch" in report.read_text()
-    assert summary(capsys.readouterr().out)["profile"] == str(report)
+    out = capsys.readouterr().out
+    rows = summary(out)
+    assert f"  profile: {report}" in out and f"  profile: {tmp_path / 'test-profile.txt'}" in out
+    # one epoch: the best checkpoint is saved just before last.ckpt, so the state it stores names no last
+    # checkpoint; testing it must not put that state back into the summary
+    assert rows["last checkpoint"] == str(tmp_path / "checkpoints" / "last.ckpt")
     cfg = compose_config("train", ["debug=profile", "debug.profiler=advanced"], tmp_path / "advanced")
     assert cfg.trainer.profiler.kind == "advanced"
 

@@ -4,7 +4,9 @@ lightning-hydra-template does.
 The checkpoint is ModelCheckpoint's best (by `val/loss`), else `last.ckpt` when no best was saved (a run
 without validation), else the weights in memory (`debug=fast_dev_run` saves no checkpoint). Lightning's
 `trainer.test(ckpt_path=...)` loads it (through the run's safe checkpoint IO), logs the `test/` metrics to
-every logger at the run's last step, and the summary prints them. `test=false` skips it, and so does a task
+every logger at the run's last step, and the summary prints them. Loading a checkpoint also restores the
+`ModelCheckpoint` state stored in it (older than the run's end: the best checkpoint may predate `last.ckpt`),
+so that callback's state is put back after the test. `test=false` skips it, and so does a task
 or datamodule without a test split (`trainer.limit_test_batches` shortens it).
 """
 
@@ -63,7 +65,11 @@ def run_final_test(cfg: DictConfig, trainer: L.Trainer, model: L.LightningModule
     if not has_test_split(model, datamodule):
         return FinalTest(rows=[("test", "skipped (no test split)")])
     path, what = checkpoint_to_test(trainer)
+    checkpoint = checkpoint_callback(trainer)
+    paths = checkpoint.state_dict() if checkpoint is not None else None
     results = trainer.test(model, datamodule=datamodule, ckpt_path=path, verbose=bool(cfg.get("verbose")))
+    if checkpoint is not None:  # trainer.test restored the callback state stored in that (older) checkpoint
+        checkpoint.load_state_dict(paths)
     metrics = {name: float(value) for result in results for name, value in result.items()}
     rows = [("tested", what if path is None else f"{what} {path}")]
     rows += [(name, f"{value:.4f}") for name, value in sorted(metrics.items())]
