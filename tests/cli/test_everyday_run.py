@@ -89,7 +89,7 @@ def test_debug_profile_writes_its_report_in_the_run_folder(tmp_path, corpus_file
 
 
 def test_sweep_job_names_keep_only_the_swept_values(monkeypatch):
-    monkeypatch.delenv(FIXED_KEYS_VARIABLE, raising=False)
+    monkeypatch.setenv(FIXED_KEYS_VARIABLE, "[]")  # put back as it was when the test ends
     note_command_line(["-m", "hparams_search=charlm_optuna", "debug=limit", "cell=rnn,gru",
                        "cell.delays=[1,2]", "task.lr=interval(0.001,0.01)"])
     overrides = ["debug=limit", "hparams_search=charlm_optuna",
