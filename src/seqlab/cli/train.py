@@ -6,8 +6,9 @@
     python train.py hydra.run.dir=<run folder> ckpt_path=last   # resume that run from its last.ckpt
 
 One output folder per run holds the resolved `config.yaml`, `checkpoints/` (best by val/loss, and last),
-`tensorboard/` events and Hydra's `.hydra/` record. The command returns the best `optimized_metric`
-(val/loss), which is what Hydra's Optuna sweeper minimises.
+`tensorboard/` events and Hydra's `.hydra/` record. When fit ends, the best checkpoint is evaluated on the
+test split (`test=true`; `seqlab.cli.final_test`) and the summary says why fit stopped and the test metrics.
+The command returns the best `optimized_metric` (val/loss), which is what Hydra's Optuna sweeper minimises.
 
 A run folder is never lost or falsified (`seqlab.cli.run_folder`, `seqlab.cli.resume_checks`): the config
 is checked (`seqlab.cli.config_checks`) and everything is built before `config.yaml` is written; the folder is
