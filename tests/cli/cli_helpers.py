@@ -20,8 +20,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # A tiny, quiet run: small model, short rows, no progress bar or model summary.
 QUIET = ["callbacks.rich_progress_bar=null", "callbacks.rich_model_summary=null",
          "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"]
+# The test after fit (test=true) reads 2 test batches, not the whole test split.
 TINY = ["cell.hidden_size=8", "dataset.seq_len=8", "dataset.batch_size=2", "task.embedding_dim=8",
-        "task.sample_length=20", *QUIET]
+        "task.sample_length=20", "trainer.limit_test_batches=2", *QUIET]
 
 
 def compose_config(config_name: str, overrides: list[str], output_dir: Path | None = None) -> DictConfig:

@@ -45,13 +45,13 @@ def test_tensorboard_and_csv_at_once_each_get_what_they_take(tmp_path, corpus_fi
     run_dir = tmp_path / "run"
     rows = csv_rows(run_dir)
     columns = set(rows[0])
-    assert {"train/loss_step", "val/loss", "train/grad_norm", "hp/best_val_loss"} <= columns
+    assert {"train/loss", "val/loss", "train/grad_norm", "hp/best_val_loss"} <= columns
     best_logged = [float(r["hp/best_val_loss"]) for r in rows if r["hp/best_val_loss"]]
     assert best_logged == [pytest.approx(best)]
     val_losses = [float(r["val/loss"]) for r in rows if r["val/loss"]]
     assert len(val_losses) == 2 and min(val_losses) == pytest.approx(best)
     scalars, texts = tensorboard_tags(run_dir)
-    assert {"train/loss_step", "val/loss", "train/grad_norm"} <= scalars
+    assert {"train/loss", "val/loss", "train/grad_norm"} <= scalars
     assert any(tag.startswith("val/sample") for tag in texts)  # the text sample went to TensorBoard only
     assert (run_dir / "csv" / "hparams.yaml").exists()
 

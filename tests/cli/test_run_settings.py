@@ -66,6 +66,7 @@ def test_known_noise_is_silenced_and_nothing_else(caplog):
         warnings.warn(WORKERS, UserWarning, stacklevel=1)
         warnings.warn("an unrelated warning", UserWarning, stacklevel=1)
     assert [str(w.message) for w in caught] == ["an unrelated warning"]
+    quiet_known_noise(num_workers=0, verbose=True)  # verbose=true: Lightning's info lines, less the noise
     with caplog.at_level(logging.INFO):
         rank_zero = logging.getLogger("lightning.pytorch.utilities.rank_zero")
         rank_zero.info("💡 Tip: For seamless cloud logging ...")
@@ -73,6 +74,12 @@ def test_known_noise_is_silenced_and_nothing_else(caplog):
         logging.getLogger("lightning.pytorch.trainer.connectors.checkpoint_connector").info(
             "`weights_only` was not set, defaulting to `False`.")
     assert [r.getMessage() for r in caplog.records] == ["GPU available: False, used: False"]
+    caplog.clear()
+    quiet_known_noise(num_workers=0)  # verbose=false (the default): none of Lightning's info lines
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("lightning.pytorch.utilities.rank_zero").info("GPU available: False, used: False")
+        logging.getLogger("lightning.pytorch.utilities.rank_zero").warning("a real warning")
+    assert [r.getMessage() for r in caplog.records] == ["a real warning"]
 
 
 def test_workers_warning_stays_with_several_workers():

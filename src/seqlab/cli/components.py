@@ -46,7 +46,7 @@ def sweep_jobs() -> int:
 def apply_device_settings(cfg: DictConfig) -> None:
     """Process settings that are not Trainer arguments: torch's CPU threads (`device.threads`), float32 matmul
     precision, and the filters that silence known library noise (`seqlab.cli.quiet`)."""
-    quiet_known_noise(int(cfg.get("dataset", {}).get("num_workers") or 0))
+    quiet_known_noise(int(cfg.get("dataset", {}).get("num_workers") or 0), bool(cfg.get("verbose")))
     apply_threads(cfg.device.get("threads"), processes_on_node(cfg.get("trainer") or {}, sweep_jobs()))
     precision = cfg.device.get("matmul_precision")
     if precision:

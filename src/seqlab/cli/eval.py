@@ -7,7 +7,8 @@
 
 The task and the dataset are rebuilt from the configuration stored in the checkpoint, by seqlab's registry
 keys and validated settings (nothing the checkpoint names is imported or instantiated); `dataset` entries
-given here replace the stored ones. Prints the metrics (Lightning's table) and returns them as a dict.
+given here replace the stored ones. Prints the metrics (Lightning's table; for a classifier also the confusion
+matrix with the class names) and returns them as a dict.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from seqlab.cli.components import apply_device_settings
 from seqlab.cli.config_checks import check_dataset_settings
 from seqlab.cli.errors import exit_on_error
 from seqlab.cli.override_keys import check_override_keys
+from seqlab.tasks.confusion import confusion_table
 
 PROG = "seqlab-eval"
 SPLITS = ("test", "val")
@@ -47,6 +49,9 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
                         logger=False, enable_checkpointing=False)
     run = trainer.test if cfg.split == "test" else trainer.validate
     (metrics,) = run(model, datamodule=datamodule)
+    matrix = getattr(model, "confusion_matrices", {}).get(cfg.split)  # a classifier's (C, C) counts
+    if matrix is not None:
+        print(confusion_table(matrix, model.hparams.get("class_names")))
     return {name: float(value) for name, value in metrics.items()}
 
 

@@ -1,6 +1,12 @@
-"""Silence the few library messages every run printed that are not the user's business, each by its text.
+"""Silence the library messages every run printed that are not the user's business.
 
-Nothing else is filtered: other warnings and Lightning's info lines (devices found, why fit stopped) show.
+`verbose=false` (the default) sets Lightning's own info loggers (`lightning.pytorch.utilities.rank_zero`,
+`lightning.pytorch.accelerators`) to WARNING: no `GPU available: False, used: False`, `TPU available: ...`,
+`val_check_interval=1.0` notice or "`Trainer.fit` stopped" line (seqlab's summary says why a run stopped,
+`seqlab.cli.stop_reason`). It also drops ModelCheckpoint's "could not find the monitored key" warning, which a
+run shorter than an epoch meets before its first validation (the summary then says "best checkpoint: none
+saved"; once validation has run, Lightning raises on a missing key instead, so a wrong `monitor` still fails).
+`verbose=true` keeps all of those. Warnings stay on at both levels; the few below are dropped by their text:
 
 - Lightning's tip to install litlogger (an advertisement, printed by every Trainer).
 - "Trainer already configured with model summary callbacks" (seqlab picks RichModelSummary on purpose),
@@ -29,6 +35,9 @@ LOG_MESSAGES = {
 WARNING_MESSAGES = (re.escape("`isinstance(treespec, LeafSpec)` is deprecated"),
                     re.escape("Total length of `list` across ranks is zero"))
 WORKERS_WARNING = re.escape("Your `IterableDataset` has `__len__` defined.")
+# Lightning's info loggers that `verbose=false` raises to WARNING.
+INFO_LOGGERS = ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.accelerators")
+MONITOR_WARNING = r".*`ModelCheckpoint\(monitor=.*could not find the monitored key"
 
 
 class DropMessages(logging.Filter):
@@ -42,8 +51,13 @@ class DropMessages(logging.Filter):
         return not str(record.getMessage()).startswith(self.prefixes)
 
 
-def quiet_known_noise(num_workers: int = 0) -> None:
-    """Install the filters above (idempotent: a filter already installed is not added again)."""
+def quiet_known_noise(num_workers: int = 0, verbose: bool = False) -> None:
+    """Install the filters above (idempotent: a filter already installed is not added again); `verbose`
+    keeps Lightning's info lines and the missing-monitor warning."""
+    for name in INFO_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
+    if not verbose:
+        warnings.filterwarnings("ignore", message=MONITOR_WARNING)
     for name, prefixes in LOG_MESSAGES.items():
         logger = logging.getLogger(name)
         if not any(isinstance(f, DropMessages) for f in logger.filters):

@@ -1,8 +1,8 @@
 """OmegaConf resolvers the configs use, registered when a seqlab command is imported.
 
-`${seqlab_dirname:${hydra.job.override_dirname}}` names a sweep job's folder after its overrides, cut to
-`MAX_DIRNAME` characters with a short hash of the whole so that two jobs never share a folder (a full
-override list easily passes the file system's 255-character limit on a name).
+`${seqlab_jobname:${hydra.job.num},${hydra.overrides.task},<excluded keys>}` names a sweep job's folder by
+its number and the values that vary (`seqlab.cli.sweep_names`). `${seqlab_dirname:...}` (the earlier name:
+every override, cut to `MAX_DIRNAME` characters with a short hash of the whole) stays for configs using it.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 
 from omegaconf import OmegaConf
+
+from seqlab.cli.sweep_names import job_name
 
 MAX_DIRNAME = 120
 
@@ -27,6 +29,8 @@ def register_resolvers() -> None:
     """Register seqlab's resolvers (once)."""
     if not OmegaConf.has_resolver("seqlab_dirname"):
         OmegaConf.register_new_resolver("seqlab_dirname", short_dirname)
+    if not OmegaConf.has_resolver("seqlab_jobname"):
+        OmegaConf.register_new_resolver("seqlab_jobname", job_name)
 
 
 register_resolvers()

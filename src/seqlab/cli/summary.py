@@ -37,20 +37,26 @@ def best_metric(trainer: L.Trainer, metric: str) -> float | None:
 
 
 def hparams_of(cfg: DictConfig, choices: dict[str, str]) -> dict[str, Any]:
-    """The run settings worth comparing: the config choices, the cell, the task and the data settings."""
+    """The run settings worth comparing: the run's tags, the config choices, the cell, the task and the
+    data settings."""
     def without_targets(node: DictConfig) -> dict[str, Any]:
         skipped = ("path", "cache_dir")
         return {k: v for k, v in plain(node).items() if not k.startswith("_") and k not in skipped}
 
-    return {"choice": choices, "cell": plain(cfg.cell), "task": without_targets(cfg.task),
+    tags = cfg.get("tags") or []
+    return {"tags": [tags] if isinstance(tags, str) else [str(tag) for tag in tags],
+            "choice": choices, "cell": plain(cfg.cell), "task": without_targets(cfg.task),
             "dataset": without_targets(cfg.dataset), "seed": cfg.get("seed"),
             "max_epochs": cfg.trainer.get("max_epochs")}
 
 
-def log_final_hparams(trainer: L.Trainer, hparams: dict[str, Any], best: float | None) -> None:
-    """Write hparams and the final `val/` metrics (and the best value) to every logger."""
-    metrics = {"hp/" + k.replace("/", "_"): float(v) for k, v in trainer.callback_metrics.items()
-               if k.startswith("val/")}
+def log_final_hparams(trainer: L.Trainer, hparams: dict[str, Any], best: float | None,
+                      final: dict[str, Any] | None = None) -> None:
+    """Write hparams and the final `val/` and `test/` metrics of `final` (default: the Trainer's callback
+    metrics), and the best value, to every logger."""
+    final = trainer.callback_metrics if final is None else final
+    metrics = {"hp/" + k.replace("/", "_"): float(v) for k, v in final.items()
+               if k.startswith(("val/", "test/")) and getattr(v, "numel", lambda: 1)() == 1}
     if best is not None:
         metrics["hp/best_val_loss"] = best
     if not metrics:
@@ -64,14 +70,20 @@ def log_final_hparams(trainer: L.Trainer, hparams: dict[str, Any], best: float |
         logger.save()
 
 
-def summary_rows(trainer: L.Trainer, metric: str, best: float | None, output_dir: str | Path) -> list[tuple]:
-    """`(name, value)` rows: best metric, checkpoints, steps, each logger's folder, the output folder."""
+def summary_rows(trainer: L.Trainer, metric: str, best: float | None, output_dir: str | Path,
+                 extra: list[tuple] = ()) -> list[tuple]:
+    """`(name, value)` rows: best metric, checkpoints, steps, `extra` (why fit stopped, the test metrics),
+    each logger's folder, the output folder."""
     rows = [(f"best {metric}", "n/a" if best is None else f"{best:.4f}")]
     checkpoint = checkpoint_callback(trainer)
     if checkpoint is not None:
         rows.append(("best checkpoint", checkpoint.best_model_path or "none saved"))
         rows.append(("last checkpoint", checkpoint.last_model_path or "none saved"))
     rows.append(("steps", str(trainer.global_step)))
+    rows.extend(extra)
+    profile_dir = getattr(getattr(trainer, "profiler", None), "dirpath", None)  # debug=profile
+    if profile_dir and Path(profile_dir).is_dir():
+        rows.extend(("profile", str(path)) for path in sorted(Path(profile_dir).glob("*-profile.txt")))
     for logger in trainer.loggers:
         if isinstance(logger, TensorBoardLogger):
             rows.append(("tensorboard", f"tensorboard --logdir {logger.log_dir}"))
@@ -81,9 +93,10 @@ def summary_rows(trainer: L.Trainer, metric: str, best: float | None, output_dir
     return rows
 
 
-def print_summary(trainer: L.Trainer, metric: str, best: float | None, output_dir: str | Path) -> None:
+def print_summary(trainer: L.Trainer, metric: str, best: float | None, output_dir: str | Path,
+                  extra: list[tuple] = ()) -> None:
     """The summary rows: a rich table on a terminal, plain `name: value` lines into a file or a pipe."""
-    rows = summary_rows(trainer, metric, best, output_dir)
+    rows = summary_rows(trainer, metric, best, output_dir, extra)
     if not stdout_is_terminal():
         print("seqlab run")
         for name, value in rows:

@@ -6,8 +6,9 @@
     python train.py hydra.run.dir=<run folder> ckpt_path=last   # resume that run from its last.ckpt
 
 One output folder per run holds the resolved `config.yaml`, `checkpoints/` (best by val/loss, and last),
-`tensorboard/` events and Hydra's `.hydra/` record. The command returns the best `optimized_metric`
-(val/loss), which is what Hydra's Optuna sweeper minimises.
+`tensorboard/` events and Hydra's `.hydra/` record. When fit ends, the best checkpoint is evaluated on the
+test split (`test=true`; `seqlab.cli.final_test`) and the summary says why fit stopped and the test metrics.
+The command returns the best `optimized_metric` (val/loss), which is what Hydra's Optuna sweeper minimises.
 
 A run folder is never lost or falsified (`seqlab.cli.run_folder`, `seqlab.cli.resume_checks`): the config
 is checked (`seqlab.cli.config_checks`) and everything is built before `config.yaml` is written; the folder is
@@ -38,13 +39,16 @@ from seqlab.cli.components import (
 )
 from seqlab.cli.config_checks import check_train_config
 from seqlab.cli.errors import exit_on_error
+from seqlab.cli.final_test import run_final_test
 from seqlab.cli.launch_rank import follower_argv, is_global_zero
 from seqlab.cli.override_keys import check_override_keys
 from seqlab.cli.resolvers import register_resolvers
 from seqlab.cli.resume_checks import check_resume
 from seqlab.cli.run_folder import WRITE_HYDRA_RECORD, RunFolder, fail, prepare_argv
+from seqlab.cli.stop_reason import stop_reason
 from seqlab.cli.summary import best_metric, hparams_of, log_final_hparams, print_summary
 from seqlab.cli.sweep_failures import in_multirun_job
+from seqlab.cli.sweep_names import note_command_line
 from seqlab.reliability.graceful_stop import GracefulStop
 
 PROG = "seqlab-train"
@@ -83,9 +87,11 @@ def train(cfg: DictConfig) -> float | None:
 
     metric = cfg.get("optimized_metric") or "val/loss"
     best = best_metric(trainer, metric)
-    log_final_hparams(trainer, hparams_of(cfg, choices), best)
+    fit_metrics, stopped = dict(trainer.callback_metrics), ("stopped", stop_reason(trainer))
+    tested = run_final_test(cfg, trainer, model, datamodule)  # test=true: best checkpoint on the test split
+    log_final_hparams(trainer, hparams_of(cfg, choices), best, {**fit_metrics, **tested.metrics})
     if trainer.is_global_zero:  # under DDP every rank gets here; one summary
-        print_summary(trainer, metric, best, output_dir)
+        print_summary(trainer, metric, best, output_dir, [stopped, *tested.rows])
     return best
 
 
@@ -120,6 +126,7 @@ def main() -> None:
     check_group_choices(sys.argv[1:], PROG)
     check_override_keys(sys.argv[1:], PROG, "train")
     register_resolvers()
+    note_command_line(sys.argv[1:])  # the overrides every sweep job shares, left out of its folder name
     try:
         if is_global_zero():
             sys.argv[1:] = prepare_argv(sys.argv[1:])

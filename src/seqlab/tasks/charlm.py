@@ -9,7 +9,8 @@ Each stage (train, val, test) carries its own state and resets it when its epoch
 `tbptt=False` every window starts from a zero state. Checkpoints carry the training state (under
 `CARRIED_STATE_KEY`), so a run resumed mid-epoch continues its streams exactly.
 
-Metrics: `train/loss`; `val/loss`, `val/bpc` (bits per character = loss / ln 2) and `val/ppl`
+Metrics: `train/loss` (each step) and `train/loss_epoch` (its mean over the epoch); `val/loss`, `val/bpc`
+(bits per character = loss / ln 2) and `val/ppl`
 (perplexity = exp(loss)), from a torchmetrics `MeanMetric` of the loss weighted by characters; the same
 under `test/`. Training speed (`train/device/items_per_sec`: characters per second) is logged by the
 `throughput` callback (Lightning's `ThroughputMonitor`). After each validation a sample generated from
@@ -116,7 +117,8 @@ class CharLM(SequenceTask):
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
         loss = self._loss(batch, "train")
-        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=batch[0].shape[0])
+        self.log("train/loss", loss, prog_bar=True, batch_size=batch[0].shape[0])  # every step
+        self.log("train/loss_epoch", loss, on_step=False, on_epoch=True, batch_size=batch[0].shape[0])
         return loss
 
     def _evaluate(self, batch: tuple[Tensor, Tensor], stage: str) -> None:

@@ -1,6 +1,11 @@
 """task=classify: sequence classification (many-to-one), e.g. JapaneseVowels speaker recognition.
 
-Cross-entropy on the pooled representation; `val/acc` and `test/acc` from torchmetrics.
+Cross-entropy on the pooled representation. Metrics per stage (`val/`, `test/`), all from torchmetrics:
+`acc` (accuracy), `balanced_acc` (the mean of the per-class recalls: `MulticlassRecall(average="macro")`),
+`f1_macro` (`MulticlassF1Score(average="macro")`) and the confusion matrix (`MulticlassConfusionMatrix`),
+drawn after each validation and test for every logger that takes figures (`<stage>/confusion_matrix`) and
+kept as `confusion_matrices[stage]` (a `(C, C)` tensor, rows true classes), which `eval.py` prints with the
+class names.
 """
 
 from __future__ import annotations
@@ -9,10 +14,15 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
+from torchmetrics import MetricCollection
+from torchmetrics.classification import MulticlassConfusionMatrix, MulticlassF1Score, MulticlassRecall
 
+from seqlab.callbacks.sinks import log_figure, text_loggers
 from seqlab.data.checks import check_ids, check_integer
+from seqlab.tasks.confusion import confusion_figure
 from seqlab.tasks.many_to_one import ManyToOneTask
+from seqlab.tasks.supervised import STAGES, per_stage
 
 
 class ClassifyTask(ManyToOneTask):
@@ -33,13 +43,43 @@ class ClassifyTask(ManyToOneTask):
         self.save_task_hyperparameters()
         self.num_classes = num_classes
         self.track_accuracy(num_classes)
+        reported = {"balanced_acc": MulticlassRecall(num_classes, average="macro"),
+                    "f1_macro": MulticlassF1Score(num_classes, average="macro")}
+        self.class_metrics = nn.ModuleDict({stage: MetricCollection(reported, prefix=f"{stage}/").clone()
+                                            for stage in STAGES})
+        self.confusion = per_stage(MulticlassConfusionMatrix(num_classes))
+        self.confusion_matrices: dict[str, Tensor] = {}
 
     def loss_from_outputs(self, outputs: Tensor, targets: Tensor) -> Tensor:
         check_ids(targets, self.num_classes, "targets (class ids)")
         return F.cross_entropy(outputs, targets)
 
     def update_metrics(self, stage: str, outputs: Tensor, targets: Tensor) -> None:
-        self.log_accuracy(stage, outputs.argmax(-1), targets)
+        predictions = outputs.argmax(-1)  # (B,)
+        self.log_accuracy(stage, predictions, targets)
+        metrics = self.class_metrics[stage]
+        metrics(predictions, targets)
+        self.log_dict(metrics)
+        self.confusion[stage].update(predictions, targets)
+
+    def _finish_confusion(self, stage: str) -> None:
+        """Compute, keep and draw the stage's confusion matrix, and reset it for the next epoch."""
+        metric = self.confusion[stage]
+        if metric.update_count == 0:
+            return
+        matrix = metric.compute().cpu()  # (C, C), rows: true class
+        metric.reset()
+        self.confusion_matrices[stage] = matrix
+        trainer = self._trainer
+        if trainer is not None and not trainer.sanity_checking and text_loggers(trainer):
+            log_figure(trainer, f"{stage}/confusion_matrix",
+                       confusion_figure(matrix, self.hparams.get("class_names"), f"{stage} confusion matrix"))
+
+    def on_validation_epoch_end(self) -> None:
+        self._finish_confusion("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._finish_confusion("test")
 
     @torch.no_grad()
     def predict(self, inputs: Tensor, lengths: Tensor) -> Tensor:

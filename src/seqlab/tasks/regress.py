@@ -1,6 +1,7 @@
 """task=regress: sequence regression (many-to-one), e.g. the adding problem.
 
-Mean squared error on the pooled representation; `val/mse` and `val/mae` (and `test/...`) from torchmetrics.
+Mean squared error on the pooled representation; `val/mse`, `val/mae` and `val/r2` (the coefficient of
+determination, averaged over the targets; and `test/...`) from torchmetrics.
 `readout="ridge"` fits the output layer in closed form instead (`seqlab.tasks.ridge`; for `cell=esn`).
 """
 
@@ -12,12 +13,21 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
+from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection, R2Score
 
 from seqlab.data.checks import check_integer
 from seqlab.tasks.many_to_one import ManyToOneTask
 from seqlab.tasks.ridge import check_readout, fit_ridge_readout
 from seqlab.tasks.supervised import STAGES
+
+
+class R2(R2Score):
+    """torchmetrics' `R2Score`, NaN (not an error) for a split of fewer than two examples."""
+
+    def compute(self) -> Tensor:
+        if self.total < 2:
+            return torch.tensor(float("nan"), device=self.total.device)
+        return super().compute()
 
 
 class RegressTask(ManyToOneTask):
@@ -39,7 +49,7 @@ class RegressTask(ManyToOneTask):
         self.readout, self.ridge_alpha = readout, ridge_alpha
         self.save_task_hyperparameters()
         self.output_size = output_size
-        metrics = MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError()})
+        metrics = MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError(), "r2": R2()})
         self.stage_metrics = nn.ModuleDict({stage: metrics.clone(prefix=f"{stage}/") for stage in STAGES})
 
     def forward(self, inputs: Tensor, lengths: Tensor) -> Tensor:
