@@ -22,7 +22,7 @@ from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation, MaxNLocator
 
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 8.0, 5.0, 100  # 800 x 500 px: readable at TensorBoard's default zoom
 PANEL_HEIGHT_INCHES = 2.5  # per row of panels beyond two rows
@@ -92,7 +92,8 @@ def draw_flow_heatmap(figure: Figure, steps: Sequence[int], curves: dict[str, li
         _step_axis(axes, steps, show_label=index >= len(panels) - 2)
         if index % 2 == 0:
             axes.set_ylabel("time step t")
-    figure.colorbar(image, ax=panels, label="||dL/dh_t||  (log scale; grey: 0 or NaN)")
+    bar = figure.colorbar(image, ax=panels, label="||dL/dh_t||  (log scale; grey: 0 or NaN)")
+    bar.ax.yaxis.set_minor_formatter(LogFormatterSciNotation(labelOnlyBase=False, minor_thresholds=(2, 1)))
     figure.suptitle(title)
     return figure
 
