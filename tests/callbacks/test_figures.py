@@ -69,7 +69,8 @@ def test_gate_saturation_heatmap_goes_to_png_with_a_csv_logger(tmp_path):
     shown = figure.axes[0].images[0].get_array()  # (gates, diagnoses)
     expected = [[e.values["layer 0"][gate] for e in gates.history.entries] for gate in latest]
     np.testing.assert_allclose(shown, expected)
-    assert [tick.get_text() for tick in figure.axes[0].get_yticklabels()] == list(latest)
+    assert [tick.get_text() for tick in figure.axes[0].get_yticklabels()] == [
+        f"{gate} ({fraction:.2f})" for gate, fraction in latest.items()]
     assert figure.get_suptitle() == "gate saturation, up to epoch 2, step 4"
     with Image.open(tmp_path / "figures" / "gates_saturation.png") as png:
         assert png.size == (800, 500)

@@ -5,8 +5,8 @@
   exploding ones a colour rising, and the columns show it develop during training;
 - `draw_flow_curves`: the latest ||dL/dh_t|| curve against t per layer and direction (log y), the first
   diagnosis dashed beside it;
-- `draw_saturation_heatmap`: each gate's fraction of saturated activations (row) against training step,
-  one panel per layer.
+- `draw_saturation_heatmap`: each gate's fraction of saturated activations (row, labelled with its latest
+  value) against training step, one panel per layer.
 
 Columns are diagnoses in time order (evenly spaced, whatever the steps between them), labelled with their
 optimizer step. Values that are exactly 0 or not finite (float32 underflow, a NaN run) are drawn grey.
@@ -120,7 +120,7 @@ def draw_flow_curves(figure: Figure, latest: dict[str, np.ndarray], first: dict[
 def draw_saturation_heatmap(figure: Figure, steps: Sequence[int],
                             layers: dict[str, dict[str, list[float]]], title: str) -> Figure:
     """`layers[layer][gate]`: the saturated fraction at each of `steps`; a panel per layer, a row per gate."""
-    colours = colormaps["magma"].with_extremes(bad=MISSING_COLOUR)
+    colours = colormaps["YlOrRd"].with_extremes(bad=MISSING_COLOUR)  # pale: none saturated
     panels = _panels(figure, len(layers))
     image = None
     for index, (axes, (name, gates)) in enumerate(zip(panels, layers.items(), strict=True)):
@@ -128,11 +128,11 @@ def draw_saturation_heatmap(figure: Figure, steps: Sequence[int],
         image = axes.imshow(np.ma.masked_invalid(grid), origin="lower", aspect="auto",
                             norm=Normalize(0.0, 1.0), cmap=colours, interpolation="nearest",
                             extent=(-0.5, grid.shape[1] - 0.5, -0.5, grid.shape[0] - 0.5))
-        axes.set_yticks(range(len(gates)), list(gates))
+        axes.set_yticks(range(len(gates)), [f"{gate} ({row[-1]:.2f})" for gate, row in gates.items()])
         axes.set_title(name)
         _step_axis(axes, steps, show_label=index >= len(panels) - 2)
         if index % 2 == 0:
-            axes.set_ylabel("gate")
+            axes.set_ylabel("gate (latest fraction)")
     figure.colorbar(image, ax=panels, label="fraction saturated (within 5% of either end)")
     figure.suptitle(title)
     return figure
