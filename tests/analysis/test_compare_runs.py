@@ -94,6 +94,24 @@ def test_refuses_to_overwrite_and_bad_folders_in_one_line(two_runs, tmp_path, ca
     assert not (tmp_path / "new.html").exists()
 
 
+def test_older_runs_fall_back_to_event_images_and_csv_metrics(two_runs, tmp_path):
+    no_pngs, csv_only = tmp_path / "no_pngs", tmp_path / "csv_only"
+    shutil.copytree(two_runs[0], no_pngs)
+    shutil.rmtree(no_pngs / "figures")
+    (csv_only / "csv").mkdir(parents=True)
+    (csv_only / "csv" / "metrics.csv").write_text("epoch,step,val/loss,train/loss\n0,3,2.5,\n0,3,,2.7\n"
+                                                  "0,6,2.25,nan\n")
+    out = tmp_path / "page.html"
+    assert main([str(no_pngs), str(csv_only), "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    images = embedded_pngs(page)
+    with open(two_runs[0] / "figures" / "grad_flow_heatmap.png", "rb") as saved:
+        heatmap = saved.read()
+    assert heatmap in images  # the same drawing, read back from the TensorBoard events
+    assert "2.25 (best 2.25)" in page  # the CSV run's val/loss
+    assert len(images) == 1 + 3  # curves, and the first run's three figures; the CSV run has none
+
+
 @pytest.mark.slow
 def test_page_renders_in_headless_chromium(two_runs, tmp_path):
     """Run: `.venv/bin/python -m pytest -m slow tests/analysis/test_compare_runs.py` (needs `chromium`)."""
