@@ -79,3 +79,7 @@ def _disambiguate(runs) -> None:
     for run in runs:
         if names.count(run.name) > 1:
             run.name = f"{run.folder.resolve().parent.name}/{run.name}"
+
+
+if __name__ == "__main__":  # python -m seqlab.analysis.compare_runs (an installed wheel has no scripts/)
+    sys.exit(main())

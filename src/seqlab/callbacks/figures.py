@@ -6,7 +6,7 @@
 - `draw_flow_curves`: the latest ||dL/dh_t|| curve against t per layer and direction (log y), the first
   diagnosis dashed beside it;
 - `draw_saturation_heatmap`: each gate's fraction of saturated activations (row, labelled with its latest
-  value) against training step, one panel per layer.
+  value) against training step, one panel per layer, one above the other.
 
 Columns are diagnoses in time order (evenly spaced, whatever the steps between them), labelled with their
 optimizer step. Values that are exactly 0 or not finite (float32 underflow, a NaN run) are drawn grey.
@@ -30,15 +30,20 @@ MISSING_COLOUR = "lightgrey"
 
 
 def new_figure() -> Figure:
-    return Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
+    """A figure of the default size; the layout is set by hand (a layout engine doubles the drawing time)."""
+    return Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI)
 
 
-def _panels(figure: Figure, count: int) -> list[Axes]:
-    """`count` panels, two per row (one when alone), on the cleared `figure`, sharing the step axis."""
+def _panels(figure: Figure, count: int, columns: int = 2, left: float = 0.1,
+            panel_height: float = PANEL_HEIGHT_INCHES) -> list[Axes]:
+    """`count` panels, `columns` per row (one when alone), on the cleared `figure`, sharing the step axis."""
     figure.clear()
-    columns = 1 if count == 1 else 2
+    columns = min(columns, count)
     rows = math.ceil(count / columns)
-    figure.set_size_inches(WIDTH_INCHES, max(HEIGHT_INCHES, PANEL_HEIGHT_INCHES * rows))
+    height = max(HEIGHT_INCHES, panel_height * rows)
+    figure.set_size_inches(WIDTH_INCHES, height)
+    figure.subplots_adjust(left=left, right=0.86, bottom=0.5 / height, top=1 - 0.75 / height,
+                           wspace=0.3, hspace=0.45 * HEIGHT_INCHES / height)  # labels, titles, bar
     grid = figure.subplots(rows, columns, squeeze=False, sharex=True)
     for spare in grid.ravel()[count:]:
         spare.remove()
@@ -92,7 +97,8 @@ def draw_flow_heatmap(figure: Figure, steps: Sequence[int], curves: dict[str, li
         _step_axis(axes, steps, show_label=index >= len(panels) - 2)
         if index % 2 == 0:
             axes.set_ylabel("time step t")
-    bar = figure.colorbar(image, ax=panels, label="||dL/dh_t||  (log scale; grey: 0 or NaN)")
+    bar = figure.colorbar(image, ax=panels, label="||dL/dh_t||  (log scale; grey: 0 or NaN)", fraction=0.05,
+                          pad=0.03)
     bar.ax.yaxis.set_minor_formatter(LogFormatterSciNotation(labelOnlyBase=False, minor_thresholds=(2, 1)))
     figure.suptitle(title)
     return figure
@@ -103,6 +109,7 @@ def draw_flow_curves(figure: Figure, latest: dict[str, np.ndarray], first: dict[
     """The latest curve per name (solid) and, when given, the first diagnosis's (dashed, same colour)."""
     figure.clear()
     figure.set_size_inches(WIDTH_INCHES, HEIGHT_INCHES)
+    figure.subplots_adjust(left=0.1, right=0.97, bottom=0.1, top=0.92)
     axes = figure.add_subplot()
     for name, curve in latest.items():
         (line,) = axes.semilogy(np.where(curve > 0, curve, np.nan), label=name)
@@ -121,7 +128,7 @@ def draw_saturation_heatmap(figure: Figure, steps: Sequence[int],
                             layers: dict[str, dict[str, list[float]]], title: str) -> Figure:
     """`layers[layer][gate]`: the saturated fraction at each of `steps`; a panel per layer, a row per gate."""
     colours = colormaps["YlOrRd"].with_extremes(bad=MISSING_COLOUR)  # pale: none saturated
-    panels = _panels(figure, len(layers))
+    panels = _panels(figure, len(layers), columns=1, left=0.17, panel_height=1.8)  # room for gate names
     image = None
     for index, (axes, (name, gates)) in enumerate(zip(panels, layers.items(), strict=True)):
         grid = np.array([gates[gate] for gate in gates], dtype=float)  # (G, N)
@@ -130,9 +137,9 @@ def draw_saturation_heatmap(figure: Figure, steps: Sequence[int],
                             extent=(-0.5, grid.shape[1] - 0.5, -0.5, grid.shape[0] - 0.5))
         axes.set_yticks(range(len(gates)), [f"{gate} ({row[-1]:.2f})" for gate, row in gates.items()])
         axes.set_title(name)
-        _step_axis(axes, steps, show_label=index >= len(panels) - 2)
-        if index % 2 == 0:
-            axes.set_ylabel("gate (latest fraction)")
-    figure.colorbar(image, ax=panels, label="fraction saturated (within 5% of either end)")
+        _step_axis(axes, steps, show_label=index == len(panels) - 1)
+        axes.set_ylabel("gate (latest fraction)")
+    figure.colorbar(image, ax=panels, label="fraction saturated (within 5% of either end)", fraction=0.05,
+                    pad=0.03)
     figure.suptitle(title)
     return figure
