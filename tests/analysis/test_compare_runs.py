@@ -53,6 +53,8 @@ def test_page_has_both_runs_metrics_config_differences_and_images(two_runs, tmp_
     page = out.read_text(encoding="utf-8")
     assert "<th>lstm_run</th>" in page and "<th>gru_run</th>" in page
     assert "<th>val/loss ↓</th>" in page  # the final-metrics table, lower is better
+    bold_rows = [row for row in page.split("<tr>") if "<b>" in row]
+    assert bold_rows and all(row.count("<b>") == 1 and ("↓" in row or "↑" in row) for row in bold_rows)
     config_section = page[page.index("<h2>Config differences</h2>"):page.index("<h2>Diagnostics</h2>")]
     assert "<th>cell.cell</th><td>&#x27;lstm&#x27;</td><td>&#x27;gru&#x27;</td>" in config_section
     assert config_section.count("<tr>") == 2  # the header and cell: a run's own folder is no difference

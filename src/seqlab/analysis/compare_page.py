@@ -146,7 +146,8 @@ def metrics_table(runs: list[RunRecord], tags: list[str]) -> str:
             text = "—" if final is None else _format(final)
             if best is not None:
                 text += f" (best {_format(best)})"
-            cells.append(f"<td class=num>{'<b>' + esc(text) + '</b>' if best == winner else esc(text)}</td>")
+            bold = winner is not None and best == winner
+            cells.append(f"<td class=num>{'<b>' + esc(text) + '</b>' if bold else esc(text)}</td>")
         rows.append(f"<tr><th>{esc(tag)}{' ↑' if how == 'max' else ' ↓' if how == 'min' else ''}</th>"
                     + "".join(cells) + "</tr>")
     return f"<table><tr><th>metric: final (best)</th>{header}</tr>{''.join(rows)}</table>"
