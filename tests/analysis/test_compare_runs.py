@@ -17,7 +17,9 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
 from cli_helpers import TINY, compose_config  # noqa: E402
 
+from seqlab.analysis.compare_page import metrics_table  # noqa: E402
 from seqlab.analysis.compare_runs import main  # noqa: E402
+from seqlab.analysis.run_record import RunRecord  # noqa: E402
 from seqlab.cli.train import train  # noqa: E402
 
 SHORT = ["trainer.max_steps=6", "trainer.val_check_interval=3", "trainer.limit_val_batches=2",
@@ -112,6 +114,19 @@ def test_older_runs_fall_back_to_event_images_and_csv_metrics(two_runs, tmp_path
     assert heatmap in images  # the same drawing, read back from the TensorBoard events
     assert "2.25 (best 2.25)" in page  # the CSV run's val/loss
     assert len(images) == 1 + 3  # curves, and the first run's three figures; the CSV run has none
+
+
+def test_metrics_table_bolds_the_best_finite_value_by_the_metric_direction():
+    diverged = RunRecord("a", Path("a"), scalars={"val/loss": [(1, 2.0), (2, float("nan"))],
+                                                  "val/acc": [(1, 0.5), (2, 0.75)], "train/time": [(2, 9.0)]})
+    steady = RunRecord("b", Path("b"), scalars={"val/loss": [(1, 1.5), (2, 1.2)], "val/acc": [(2, 0.6)],
+                                                "train/time": [(2, 3.0)]})
+    rows = metrics_table([diverged, steady], ["val/acc", "val/loss", "train/time"]).split("<tr>")[2:]
+    assert rows[0] == ("<th>val/acc ↑</th><td class=num><b>0.75 (best 0.75)</b></td>"
+                       "<td class=num>0.6 (best 0.6)</td></tr>")
+    assert rows[1] == ("<th>val/loss ↓</th><td class=num>nan (best 2)</td>"
+                       "<td class=num><b>1.2 (best 1.2)</b></td></tr>")
+    assert rows[2] == "<th>train/time</th><td class=num>9</td><td class=num>3</td></tr></table>"
 
 
 @pytest.mark.slow

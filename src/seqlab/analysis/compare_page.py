@@ -137,8 +137,9 @@ def metrics_table(runs: list[RunRecord], tags: list[str]) -> str:
     for tag in tags:
         how = direction(tag)
         finals = [run.scalars[tag][-1][1] if run.scalars.get(tag) else None for run in runs]
-        bests = [None if not run.scalars.get(tag) or how is None else
-                 (max if how == "max" else min)(v for _, v in run.scalars[tag]) for run in runs]
+        finite = [[v for _, v in run.scalars.get(tag, []) if math.isfinite(v)] for run in runs]
+        bests = [None if not values or how is None else (max if how == "max" else min)(values)
+                 for values in finite]  # a NaN loss shows as the final value, never as the best
         known = [b for b in bests if b is not None]
         winner = (max if how == "max" else min)(known) if len(known) > 1 else None
         cells = []
