@@ -3,13 +3,13 @@
 The run: `seqlab.tasks.tag.TagTask` (a label per step) on a 2-layer LSTM (H = 64, torch's fused kernel in
 training), random data, `--batches` batches of 16 x 50 steps per epoch, `--epochs` epochs, TensorBoard
 logging, with `GradientFlowThroughTime`, `GateStatistics`, `RecurrentSpectrum` and `GradientNorms` at their
-defaults.
+defaults (the figures also saved as PNGs, as `callbacks=diagnostics` does).
 Wall-clock A/B runs are too noisy on a shared machine, so the time spent inside the callbacks' hooks is
 measured in the same run and compared with the rest of it (the TensorBoard writer is created before the run).
 Target: under 10%. Run it alone, one thread:
 
     OMP_NUM_THREADS=1 python scripts/bench_diagnostics.py            # 3 epochs of 100 batches, ~4 s
-    python scripts/bench_diagnostics.py --figure-every 1             # the gradient-flow figure every epoch
+    python scripts/bench_diagnostics.py --figure-every 1             # the figures every epoch
 """
 
 from __future__ import annotations
@@ -57,9 +57,11 @@ def time_hooks(callback: L.Callback, spent: list[float]) -> L.Callback:
 def measure(epochs: int, batches: int, figure_every: int | None, log_dir: str) -> tuple[float, float, bool]:
     """`(fit seconds, seconds inside the callbacks, whether every callback recorded something)`."""
     spent = [0.0]
-    flow = GradientFlowThroughTime() if figure_every is None else GradientFlowThroughTime(
-        figure_every_n_epochs=figure_every)
-    callbacks = [time_hooks(c, spent) for c in (flow, GateStatistics(), RecurrentSpectrum(), GradientNorms())]
+    figures = {"figure_dir": f"{log_dir}/figures"}  # PNGs too, as callbacks=diagnostics saves them
+    if figure_every is not None:
+        figures["figure_every_n_epochs"] = figure_every
+    flow, gates = GradientFlowThroughTime(**figures), GateStatistics(**figures)
+    callbacks = [time_hooks(c, spent) for c in (flow, gates, RecurrentSpectrum(), GradientNorms())]
     trainer = L.Trainer(max_epochs=epochs, logger=TensorBoardLogger(log_dir), callbacks=callbacks,
                         accelerator="cpu", enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=2)
@@ -77,7 +79,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batches", type=int, default=100, help="training batches per epoch")
     parser.add_argument("--figure-every", type=int, default=None,
-                        help="GradientFlowThroughTime(figure_every_n_epochs=...) (default: its own)")
+                        help="figure_every_n_epochs of the gradient-flow and gate figures (default: 10)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

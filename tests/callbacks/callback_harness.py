@@ -48,8 +48,10 @@ def make_loader(seq_len: int, batches: int = 2, batch_size: int = 4, input_size:
 
 
 def fit(task, callbacks, tmp_path=None, seq_len=20, epochs=1, **trainer_kwargs):
-    """Train `task` on tiny random data; TensorBoard logs under `tmp_path` when given, else no logger."""
+    """Train `task` on tiny random data; TensorBoard logs under `tmp_path` when given, else no logger
+    (`logger=...` in `trainer_kwargs` replaces either)."""
     logger = TensorBoardLogger(str(tmp_path), name="tb") if tmp_path is not None else False
+    logger = trainer_kwargs.pop("logger", logger)
     trainer = L.Trainer(max_epochs=epochs, logger=logger, callbacks=callbacks, accelerator="cpu",
                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                         num_sanity_val_steps=0, **trainer_kwargs)

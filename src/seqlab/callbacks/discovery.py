@@ -62,6 +62,15 @@ def scope_prefix(scope: RecurrentScope, scopes: list[RecurrentScope]) -> str:
     return "" if len(scopes) == 1 else f"{scope.name}/"
 
 
+def display_name(scope: RecurrentScope, scopes: list[RecurrentScope], place: PlacedCell) -> str:
+    """A figure's label of a cell: `layer 0`, `layer 0 fwd` / `layer 0 bwd` in a bidirectional layer, after
+    the part's name when a model has several (`encoder layer 0`)."""
+    part = "" if len(scopes) == 1 else f"{scope.name} "
+    bidirectional = getattr(scope.module, "num_directions", 1) > 1
+    direction = (" bwd" if place.direction else " fwd") if bidirectional else ""
+    return f"{part}layer {place.layer}{direction}"
+
+
 def _place(module: nn.Module) -> tuple[PlacedCell, ...]:
     cells = getattr(module, "cells", None)
     cells = cells() if callable(cells) else cells
