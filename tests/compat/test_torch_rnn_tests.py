@@ -1,0 +1,308 @@
+"""PyTorch's own RNN module tests (test/test_nn.py), ported to run against torch's classes and seqlab's.
+
+Each test keeps torch's name, inputs and assertions (`assertRaises(RuntimeError)` -> `pytest.raises`,
+`assertEqual` -> `torch.testing.assert_close`, `assertNotEqual` -> "not close"). Tests that torch runs only
+with cuDNN keep their CPU branch here (torch skips the whole test without cuDNN). See `rnn_impls.py`.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+import torch
+
+from seqlab.nn.inputs import ShapeError
+
+
+def assert_equal(a, b):
+    torch.testing.assert_close(a, b)
+
+
+def assert_not_equal(a, b):
+    with pytest.raises(AssertionError):
+        torch.testing.assert_close(a, b)
+
+
+# --------------------------------------------------------------------------------------------- cells
+def test_RNN_cell(cell_impl):
+    for module in (cell_impl.RNNCell, cell_impl.GRUCell):
+        for bias in (True, False):
+            input = torch.randn(3, 10)
+            hx = torch.randn(3, 20)
+            cell = module(10, 20, bias=bias)
+            for _ in range(6):
+                hx = cell(input, hx)
+            hx.sum().backward()
+
+
+def test_RNN_cell_forward_zero_hidden_size(cell_impl):
+    input = torch.randn(3, 10)
+    hx = torch.randn(3, 0)
+    for cell in (cell_impl.RNNCell(10, 0, nonlinearity="relu"), cell_impl.RNNCell(10, 0, nonlinearity="tanh"),
+                 cell_impl.GRUCell(10, 0)):
+        assert cell(input, hx).shape == torch.Size([3, 0])
+
+
+def test_RNN_cell_no_broadcasting(cell_impl):
+    def check(cell_module, input, hx, input_size, hidden_size):
+        cell = cell_module(input_size, hidden_size)
+        with pytest.raises(RuntimeError):
+            cell(input, hx)
+
+    def check_all(hidden_size, bad_hx, good_hx, input_size, input):
+        check(cell_impl.RNNCell, input, bad_hx, input_size, hidden_size)
+        check(cell_impl.GRUCell, input, bad_hx, input_size, hidden_size)
+        check(cell_impl.LSTMCell, input, (bad_hx, good_hx), input_size, hidden_size)
+        check(cell_impl.LSTMCell, input, (good_hx, bad_hx), input_size, hidden_size)
+
+    hidden_size, input_size = 20, 10
+    input = torch.randn(3, input_size)
+    bad_hx = torch.randn(1, hidden_size)
+    good_hx = torch.randn(3, hidden_size)
+    check_all(hidden_size, bad_hx, good_hx, input_size, input)  # hidden/input batch size broadcasting
+    bad_hx = torch.randn(3, 1)
+    check_all(hidden_size, bad_hx, good_hx, input_size, input)  # hx's hidden_size vs the module's
+    bad_input = torch.randn(3, 1)
+    check_all(hidden_size, good_hx, good_hx, input_size, bad_input)  # input_size vs the module's
+
+
+def test_LSTM_cell(cell_impl):
+    for bias in (True, False):
+        input = torch.randn(3, 10)
+        hx = torch.randn(3, 20)
+        cx = torch.randn(3, 20)
+        lstm = cell_impl.LSTMCell(10, 20, bias=bias)
+        for _ in range(6):
+            hx, cx = lstm(input, (hx, cx))
+        (hx + cx).sum().backward()
+
+
+def test_LSTM_cell_forward_input_size(cell_impl):
+    input, hx, cx = torch.randn(3, 11), torch.randn(3, 20), torch.randn(3, 20)
+    lstm = cell_impl.LSTMCell(10, 20)
+    with pytest.raises(Exception):  # noqa: B017 (torch's assertion)
+        lstm(input, (hx, cx))
+
+
+def test_LSTM_cell_forward_hidden_size(cell_impl):
+    input, hx, cx = torch.randn(3, 10), torch.randn(3, 21), torch.randn(3, 20)
+    lstm = cell_impl.LSTMCell(10, 20)
+    with pytest.raises(Exception):  # noqa: B017
+        lstm(input, (hx, cx))
+    with pytest.raises(Exception):  # noqa: B017
+        lstm(input, (cx, hx))
+
+
+# -------------------------------------------------------------------------------------------- layers
+def _update_shape(shape, dim, new_dim_size):
+    new_shape = list(shape)
+    new_shape[dim] = new_dim_size
+    return tuple(new_shape)
+
+
+def test_rnn_args_check(impl):
+    input_size, hidden_size, num_layers, batch_size, seq_len, num_directions = 3, 5, 2, 4, 6, 1
+    bad_size = 7  # prime number so that no size can divide it
+    correct_input_shape = (seq_len, batch_size, input_size)
+    correct_hidden_shape = (num_layers * num_directions, batch_size, hidden_size)
+
+    def get_inputs(input_shape, hidden_shape, mode):
+        input, hidden = torch.randn(input_shape), torch.randn(hidden_shape)
+        if mode != "LSTM":
+            return [(input, hidden)]
+        if hidden_shape == correct_hidden_shape:
+            return [(input, (hidden, hidden))]
+        good_hidden = torch.randn(correct_hidden_shape)
+        return [(input, (hidden, good_hidden)), (input, (good_hidden, hidden))]
+
+    def check(input_shape, hidden_shape, mode):
+        for input, hidden in get_inputs(input_shape, hidden_shape, mode):
+            model = getattr(impl, mode)(input_size, hidden_size, num_layers)
+            with pytest.raises(RuntimeError):
+                model(input, hidden)
+
+    for mode in ("RNN", "GRU", "LSTM"):
+        check(_update_shape(correct_input_shape, 1, bad_size), correct_hidden_shape, mode)  # input batch
+        check(correct_input_shape, _update_shape(correct_hidden_shape, 1, bad_size), mode)  # hidden batch
+        check(_update_shape(correct_input_shape, 2, bad_size), correct_hidden_shape, mode)  # input size
+        check(correct_input_shape, _update_shape(correct_hidden_shape, 2, bad_size), mode)  # hidden size
+        check(correct_input_shape, _update_shape(correct_hidden_shape, 0, bad_size), mode)  # hidden[0]
+
+
+def test_projections_lstm_args_check(impl):
+    input_size, hidden_size, proj_size, num_layers, batch_size, seq_len = 3, 5, 2, 2, 4, 6
+    bad_size = 7
+    correct_input_shape = (seq_len, batch_size, input_size)
+    correct_h = (num_layers, batch_size, proj_size)
+    correct_c = (num_layers, batch_size, hidden_size)
+
+    def check(input_shape, h_shape, c_shape):
+        model = impl.LSTM(input_size, hidden_size, num_layers, proj_size=proj_size)
+        with pytest.raises(RuntimeError):
+            model(torch.randn(input_shape), (torch.randn(h_shape), torch.randn(c_shape)))
+
+    check(_update_shape(correct_input_shape, 1, bad_size), correct_h, correct_c)
+    check(correct_input_shape, _update_shape(correct_h, 1, bad_size), _update_shape(correct_c, 1, bad_size))
+    check(_update_shape(correct_input_shape, 2, bad_size), correct_h, correct_c)
+    check(correct_input_shape, _update_shape(correct_h, 2, bad_size), _update_shape(correct_c, 2, bad_size))
+    check(correct_input_shape, _update_shape(correct_h, 0, bad_size), _update_shape(correct_c, 0, bad_size))
+    check(correct_input_shape, _update_shape(correct_h, 0, hidden_size), correct_c)  # proj size = hidden size
+    check(correct_input_shape, _update_shape(correct_h, 0, bad_size), correct_c)
+    check(correct_input_shape, correct_h, _update_shape(correct_c, 0, bad_size))
+
+
+def test_rnn_initial_hidden_state(impl):
+    for mode in ("RNN", "GRU", "LSTM"):
+        rnn = getattr(impl, mode)(30, 20, 2)
+        input = torch.randn(10, 32, 30)
+        hidden = torch.zeros(2, 32, 20)
+        if mode == "LSTM":
+            hidden = (hidden, hidden)
+        output1, hidden1 = rnn(input, hidden)
+        output2, hidden2 = rnn(input)
+        assert_equal(output1, output2)
+        assert_equal(hidden1, hidden2)
+
+
+def test_projections_lstm_initial_hidden_state(impl):
+    for bidir in (False, True):
+        rnn = impl.LSTM(30, 20, 2, bidirectional=bidir, proj_size=10)
+        num_dirs = 2 if bidir else 1
+        input = torch.randn(10, 32, 30)
+        hidden = (torch.zeros(2 * num_dirs, 32, 10), torch.zeros(2 * num_dirs, 32, 20))
+        output1, hidden1 = rnn(input, hidden)
+        output2, hidden2 = rnn(input)
+        assert_equal(output1, output2)
+        assert_equal(hidden1, hidden2)
+
+
+def test_projections_errors_on_gru_and_rnn(impl):
+    error_msg = "proj_size argument is only supported for LSTM, not RNN or GRU"
+    for mode in ("RNN", "GRU"):
+        with pytest.raises(ValueError, match=error_msg):
+            getattr(impl, mode)(30, 20, 2, proj_size=10)
+
+
+def test_RNN_dropout(impl):
+    """cuDNN-only in torch; its CPU branch (cuda=False), which checks dropout sits between the layers."""
+    torch.set_default_dtype(torch.double)
+    try:
+        for p in (0, 0.276, 0.731, 1):
+            for train in (True, False):
+                rnn = impl.RNN(10, 1000, 2, bias=False, dropout=p, nonlinearity="relu")
+                rnn.train(train)
+                with torch.no_grad():
+                    for name in ("weight_ih_l0", "weight_hh_l0", "weight_ih_l1", "weight_hh_l1"):
+                        getattr(rnn, name).fill_(1)
+                output, hy = rnn(torch.ones(1, 1, 10), torch.zeros(2, 1, 1000))
+                assert output.min() == output.max()
+                output_val = output[0][0][0]
+                if p == 0 or not train:
+                    assert output_val == 10000
+                elif p == 1:
+                    assert output_val == 0
+                else:
+                    assert 8000 < output_val < 12000
+                    denorm_mod = (output_val * (1 - p)) % 10
+                    assert min(denorm_mod, 10 - denorm_mod) < 1e-2
+                assert hy[0].min() == hy[0].max() and hy[1].min() == hy[1].max()
+                assert hy[0][0][0] == 10
+                assert hy[1][0][0] == output_val
+    finally:
+        torch.set_default_dtype(torch.float32)
+
+
+def test_error_RNN_seq_len_zero(impl):
+    """torch also matches its message "Expected sequence length to be larger than 0 in RNN"; seqlab keeps
+    its own one line ("expected a sequence length T >= 1, ..."), so only torch's message is matched."""
+    for module in (impl.RNN, impl.LSTM, impl.GRU):
+        for bidirectional in (True, False):
+            rnn = module(5, 6, bidirectional=bidirectional)
+            message = "Expected sequence length to be larger than 0 in RNN" if impl.name == "torch" else None
+            with pytest.raises(RuntimeError, match=message):
+                rnn(torch.ones(0, 10, 5))
+
+
+def test_RNN_input_size_zero(impl):
+    for module in (impl.RNN, impl.LSTM, impl.GRU):
+        rnn = module(input_size=3, hidden_size=4)
+        outs = rnn(torch.zeros((5, 0, 3)))
+        assert outs[0].shape == torch.Size([5, 0, 4])
+        outs[0].sum().backward()  # backward does not cause a hard error
+
+
+def test_RNN_dropout_state(impl):
+    """cuDNN-only in torch; its CPU branch: dropout masks differ between calls, survive torch.save/load."""
+    for p in (0, 0.1234):
+        for train in (True, False):
+            rnn = impl.RNN(100, 100, 2, bias=False, dropout=p, nonlinearity="relu")
+            rnn.train(train)
+            input, hx = torch.rand(1, 1, 100), torch.rand(2, 1, 100)
+            output1, hy1 = rnn(input, hx)
+            output2, hy2 = rnn(input, hx)
+            buf = io.BytesIO()
+            torch.save(rnn, buf)
+            buf.seek(0)
+            rnn2 = torch.load(buf, weights_only=False)  # as torch's test: our own object, just written
+            rnn2.flatten_parameters()
+            output3, hy3 = rnn2(input, hx)
+            if p == 0 or not train:
+                assert_equal(output1, output2)
+                assert_equal(output1, output3)
+                assert_equal(hy1, hy2)
+                assert_equal(hy1, hy3)
+            else:
+                assert_not_equal(output1, output2)
+                assert_not_equal(output1, output3)
+                assert_not_equal(hy1, hy2)
+                assert_not_equal(hy1, hy3)
+
+
+def test_RNN_change_dropout(impl):
+    """cuDNN-only in torch; its CPU branch: changing `rnn.dropout` between calls takes effect."""
+    torch.set_default_dtype(torch.double)
+    try:
+        for train in (True, False):
+            rnn = impl.RNN(100, 100, 2, dropout=0, nonlinearity="relu")
+            input = torch.rand(3, 2, 100)
+            rnn.train(train)
+            prev_output = None
+            for p in (0, 0.5, 0, 0.7, 0.2, 1, 0.2, 0):
+                rnn.dropout = p
+                output1, hy1 = rnn(input)
+                output2, hy2 = rnn(input)
+                if p == 0 or p == 1 or not train:
+                    assert_equal(output1, output2)
+                    assert_equal(hy1, hy2)
+                else:
+                    assert_not_equal(output1, output2)
+                    assert_not_equal(hy1, hy2)
+                if prev_output is not None:
+                    if not train:
+                        assert_equal(output1.data, prev_output)
+                        assert_equal(output2.data, prev_output)
+                    else:
+                        assert_not_equal(output1.data, prev_output)
+                        assert_not_equal(output2.data, prev_output)
+                prev_output = output1.data
+    finally:
+        torch.set_default_dtype(torch.float32)
+
+
+def test_cudnn_forward_exception_types(impl):
+    """test_cudnn_forward_exception's input-size half (its messages are torch's; the types are checked)."""
+    rnns = [(impl.LSTM(10, 20, batch_first=True), (torch.zeros(1, 2, 19), torch.zeros(1, 2, 19))),
+            (impl.LSTM(10, 20, batch_first=True, proj_size=10), (torch.zeros(1, 2, 19), torch.zeros(1, 2, 19))),
+            (impl.GRU(10, 20, batch_first=True), torch.zeros(1, 2, 19)),
+            (impl.RNN(10, 20, batch_first=True), torch.zeros(1, 2, 19))]
+    for rnn, hidden in rnns:
+        with pytest.raises(RuntimeError):
+            rnn(torch.randn(2, 3, 10), hidden)
+        with pytest.raises(RuntimeError, match=re.escape("input.size(-1) must be equal to input_size")):
+            rnn(torch.randn(2, 3, 3))
+
+
+def test_seqlab_shape_error_is_value_and_runtime_error():
+    assert issubclass(ShapeError, ValueError) and issubclass(ShapeError, RuntimeError)
