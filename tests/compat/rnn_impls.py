@@ -53,5 +53,5 @@ CANNOT_APPLY = {
     "test_projections_lstm_check_device": "needs two CUDA devices, as test_rnn_check_device",
 }
 # Ported, but CUDA-only as in torch: marked `gpu` in test_torch_rnn_gpu.py (skipped without CUDA).
-GPU_ONLY = ("test_RNN_cpu_vs_cudnn_no_dropout", "test_RNN_cpu_vs_cudnn_with_dropout", "test_RNN_cudnn_weight_norm",
-            "test_partial_flat_weights", "test_rnn_fused")
+GPU_ONLY = ("test_RNN_cpu_vs_cudnn_no_dropout", "test_RNN_cpu_vs_cudnn_with_dropout",
+            "test_RNN_cudnn_weight_norm", "test_partial_flat_weights", "test_rnn_fused")

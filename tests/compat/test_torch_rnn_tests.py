@@ -294,7 +294,8 @@ def test_RNN_change_dropout(impl):
 def test_cudnn_forward_exception_types(impl):
     """test_cudnn_forward_exception's input-size half (its messages are torch's; the types are checked)."""
     rnns = [(impl.LSTM(10, 20, batch_first=True), (torch.zeros(1, 2, 19), torch.zeros(1, 2, 19))),
-            (impl.LSTM(10, 20, batch_first=True, proj_size=10), (torch.zeros(1, 2, 19), torch.zeros(1, 2, 19))),
+            (impl.LSTM(10, 20, batch_first=True, proj_size=10),
+             (torch.zeros(1, 2, 19), torch.zeros(1, 2, 19))),
             (impl.GRU(10, 20, batch_first=True), torch.zeros(1, 2, 19)),
             (impl.RNN(10, 20, batch_first=True), torch.zeros(1, 2, 19))]
     for rnn, hidden in rnns:
