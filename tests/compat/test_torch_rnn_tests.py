@@ -7,11 +7,13 @@ with cuDNN keep their CPU branch here (torch skips the whole test without cuDNN)
 
 from __future__ import annotations
 
+import copy
 import io
 import re
 
 import pytest
 import torch
+import torch.nn.utils.rnn as rnn_utils
 
 from seqlab.nn.inputs import ShapeError
 
@@ -307,3 +309,71 @@ def test_cudnn_forward_exception_types(impl):
 
 def test_seqlab_shape_error_is_value_and_runtime_error():
     assert issubclass(ShapeError, ValueError) and issubclass(ShapeError, RuntimeError)
+
+
+def test_partial_flat_weights_cpu(impl):
+    """test_partial_flat_weights (CUDA in torch) with `.double()` standing in for the move to CUDA."""
+    m = impl.LSTM(10, 6, 2)
+    inp = torch.randn(3, 2, 10)
+    out_expected = m(inp)
+    weight_orig = m.weight_hh_l0
+    del m.weight_hh_l0
+    assert not hasattr(m, "weight_hh_l0")
+    m.double()  # converting with only some attributes defined does not throw
+    m.weight_hh_l0 = weight_orig.double()  # a plain tensor now, as the test's `weight_orig.cuda()`
+    torch.testing.assert_close(m(inp.double())[0], out_expected[0].double(), atol=1e-6, rtol=1e-5)
+
+
+def test_variable_sequence(impl):
+    """TestNNDeviceType.test_variable_sequence (CPU, float32): a packed batch equals each sequence alone."""
+    def pad(var, length):
+        if var.size(0) == length:
+            return var
+        return torch.cat([var, var.new_zeros(length - var.size(0), *var.size()[1:])])
+
+    def maybe_index_tuple(maybe_tuple_of_tensors, index):
+        if maybe_tuple_of_tensors is None:
+            return None
+        return tuple(maybe_tuple_of_tensors[j][:, index:index + 1, :].contiguous() for j in range(2))
+
+    def check_lengths(lengths, enforce_sorted, use_default_hiddens, proj_size):
+        input_size, hidden_size, num_layers = 3, 4, 2
+        max_length = max(lengths)
+        x_leaf = torch.randn(max_length, len(lengths), input_size, requires_grad=True)
+        lstm = impl.LSTM(input_size, hidden_size, bidirectional=True, num_layers=num_layers,
+                         proj_size=proj_size)
+        lstm2 = copy.deepcopy(lstm)
+        x = x_leaf
+        hidden0 = None
+        if not use_default_hiddens:
+            real_hidden_size = hidden_size if proj_size == 0 else proj_size
+            hidden0 = (torch.randn(2 * num_layers, len(lengths), real_hidden_size),
+                       torch.randn(2 * num_layers, len(lengths), hidden_size))
+        seq_outs, seq_hiddens = [], []
+        for i, length in enumerate(lengths):
+            out, hid = lstm2(x[:length, i:i + 1], maybe_index_tuple(hidden0, i))
+            seq_outs.append(pad(out, max_length))
+            seq_hiddens.append(hid)
+        seq_out = torch.cat(seq_outs, 1)
+        seq_hidden = tuple(torch.cat(hids, 1) for hids in zip(*seq_hiddens, strict=True))
+        packed = rnn_utils.pack_padded_sequence(x, lengths, enforce_sorted=enforce_sorted)
+        packed_out, packed_hidden = lstm(packed, hidden0)
+        unpacked, unpacked_len = rnn_utils.pad_packed_sequence(packed_out)
+        prec = 1e-5  # torch's dtype2prec for float32
+        torch.testing.assert_close(packed_hidden, seq_hidden, atol=prec, rtol=0)
+        torch.testing.assert_close(unpacked, seq_out, atol=prec, rtol=0)
+        assert unpacked_len.tolist() == list(lengths)
+        seq_out.sum().backward()
+        grad_x = x_leaf.grad.clone()
+        x_leaf.grad.zero_()
+        unpacked.sum().backward()
+        torch.testing.assert_close(x_leaf.grad, grad_x, atol=prec, rtol=0)
+        for p1, p2 in zip(lstm.parameters(), lstm2.parameters(), strict=True):
+            torch.testing.assert_close(p1.grad, p2.grad, atol=2e-4, rtol=0)
+
+    tests = [[True, [5]], [False, [5]], [True, [10, 10, 6, 2, 2, 1, 1]], [False, [10, 10, 6, 2, 2, 1, 1]],
+             [False, [2, 1, 3, 2, 10, 5, 3]]]
+    for enforce_sorted, seq_lens in tests:
+        for use_default_hiddens in (True, False):
+            for proj_size in (0, 2):
+                check_lengths(seq_lens, enforce_sorted, use_default_hiddens, proj_size)
