@@ -18,6 +18,8 @@ from rnn_impls import SEQLAB_IMPLS
 from torch import nn
 from torch.nn.utils import parametrizations, parametrize
 
+from seqlab.kernels.build import available
+
 TOL = {"atol": 1e-12, "rtol": 0.0}
 MODES = ["LSTM", "GRU", "RNN"]
 
@@ -159,3 +161,25 @@ def test_reparametrised_layer_keeps_state_dict_to_and_functional_call(impl):
     out_ref = torch.func.functional_call(ref, swapped, (x,))[0]
     torch.testing.assert_close(out_ours, out_ref, **TOL)
     assert not torch.allclose(out_ours, ours(x)[0])  # the swapped weights were used
+
+
+def test_the_cpp_kernel_runs_on_the_reparametrised_weight(monkeypatch):
+    """backend="custom" LSTM: seqlab's C++ recurrence gets the parametrization's output as W_hh."""
+    import seqlab.cells.lstm as lstm_module
+
+    seen = []
+    real = lstm_module.fused_lstm_steps
+
+    def spy(x_proj, state, weight_hh):
+        seen.append(weight_hh)
+        return real(x_proj, state, weight_hh)
+
+    monkeypatch.setattr(lstm_module, "fused_lstm_steps", spy)
+    ours, ref = pair(SEQLAB_IMPLS[1], "LSTM")  # seqlab-custom
+    for module in (ours, ref):
+        parametrizations.orthogonal(module, "weight_hh_l0")
+    ref.load_state_dict(ours.state_dict())
+    assert_same(ours, ref, torch.randn(6, 4, 3, dtype=torch.double))
+    if not available():
+        pytest.skip("seqlab's C++ kernels are not built here")
+    assert len(seen) == 2 and seen[0].grad_fn is not None  # both layers; layer 0's W_hh is computed
