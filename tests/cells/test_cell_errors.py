@@ -44,8 +44,13 @@ def test_unknown_nonlinearity():
 @pytest.mark.parametrize("name", list(CELLS))
 @pytest.mark.parametrize("size", [0, -1, 2.0, True])
 def test_sizes_must_be_positive_integers(name, size):
-    with pytest.raises(ValueError, match=rf"hidden_size must be a positive integer, got {size!r}"):
-        make_cell(name, 3, size)
+    if size == 0 and CELLS[name].accepts_zero_hidden_size:  # as torch's cells: a (B, 0) output
+        out = make_cell(name, 3, size)(torch.randn(2, 3))
+        assert (out if isinstance(out, torch.Tensor) else out[0]).shape == (2, 0)
+    else:
+        message = rf"hidden_size must be a (positive|non-negative) integer, got {size!r}"
+        with pytest.raises(ValueError, match=message):
+            make_cell(name, 3, size)
     with pytest.raises(ValueError, match=rf"input_size must be a positive integer, got {size!r}"):
         make_cell(name, size, 4)
 

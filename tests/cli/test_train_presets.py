@@ -50,4 +50,4 @@ def test_preset_fields_are_overridable(tmp_path):
     assert (cell.cell, cell.hidden_size, cell.num_layers, cell.dropout) == ("gru", 512, 3, 0.1)
     assert sorted(cell) == sorted(["cell", "hidden_size", "num_layers", "bidirectional", "dropout",
                                        "dilations", "backend", "learn_initial_state", "delays", "layer_mix",
-                                       "cell_kwargs"])
+                                       "cell_kwargs", "weight_drop"])

@@ -19,6 +19,8 @@ import torch
 from torch import Tensor, nn
 
 from seqlab.cells import init
+from seqlab.cells.errors import ShapeError
+from seqlab.cells.scripting import scriptable_cell
 
 State = tuple[Tensor, ...]
 
@@ -38,6 +40,9 @@ class RecurrentCell(nn.Module):
 
     num_gates: int = 1
     gate_names: tuple[str, ...] = ()
+    # torch's own cells (RNNCell, GRUCell, LSTMCell) accept hidden_size=0 (output (B, 0)); so do seqlab's
+    # cells of those families (`ElmanCell`, `GRUCell`, `LSTMCell` set this True).
+    accepts_zero_hidden_size: bool = False
 
     def __init__(
         self, input_size: int, hidden_size: int, bias: bool = True, *, recurrent_init: str = "uniform",
@@ -45,7 +50,7 @@ class RecurrentCell(nn.Module):
     ) -> None:
         super().__init__()
         _check_positive_int("input_size", input_size)
-        _check_positive_int("hidden_size", hidden_size)
+        _check_positive_int("hidden_size", hidden_size, allow_zero=self.accepts_zero_hidden_size)
         init.check_recurrent_init(recurrent_init)
         init.check_spectral_radius(spectral_radius)
         self.input_size = input_size
@@ -137,7 +142,7 @@ class RecurrentCell(nn.Module):
             expected = (n,) if unbatched else (batch_size, n)
             if tuple(part.shape) != expected:
                 name = "hx" if len(parts) == 1 else f"hx[{k}]"
-                raise ValueError(
+                raise ShapeError(
                     f"{type(self).__name__}: expected {name} of shape {expected}, got {tuple(part.shape)}"
                 )
             state.append(part.unsqueeze(0) if unbatched else part)
@@ -145,7 +150,7 @@ class RecurrentCell(nn.Module):
 
     def _check_input_size(self, input: Tensor) -> None:
         if input.shape[-1] != self.input_size:
-            raise ValueError(
+            raise ShapeError(
                 f"{type(self).__name__}: input.size(-1) must be equal to input_size. "
                 f"Expected {self.input_size}, got {input.shape[-1]}"
             )
@@ -195,6 +200,11 @@ class RecurrentCell(nn.Module):
         clone.reset_parameters()
         return clone
 
+    def __prepare_scriptable__(self):
+        """What `torch.jit.script` compiles: torch's own cell sharing these weights, where this cell computes
+        what one does (see `seqlab.cells.scripting`); otherwise a one-line error."""
+        return scriptable_cell(self)
+
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         if not self.bias:
@@ -206,6 +216,7 @@ class RecurrentCell(nn.Module):
         return s
 
 
-def _check_positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+def _check_positive_int(name: str, value, allow_zero: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < (0 if allow_zero else 1):
+        kind = "a non-negative" if allow_zero else "a positive"
+        raise ValueError(f"{name} must be {kind} integer, got {value!r}")

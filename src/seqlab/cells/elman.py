@@ -34,6 +34,7 @@ class ElmanCell(RecurrentCell):
         identity_skip: use W + I as the recurrent matrix (the identity is fixed, not a parameter).
     """
 
+    accepts_zero_hidden_size = True  # as torch's cell
     num_gates = 1
 
     def __init__(

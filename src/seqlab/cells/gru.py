@@ -41,6 +41,7 @@ class GRUCell(RecurrentCell):
             u ~ U(1, T_max − 1) (Tallec & Ollivier 2018; see `seqlab.cells.init`).
     """
 
+    accepts_zero_hidden_size = True  # as torch's cell
     num_gates = 3
     gate_names = ("reset", "update", "candidate")
 

@@ -38,7 +38,7 @@ def check_recurrent_init(recurrent_init: str) -> None:
 @torch.no_grad()
 def uniform_(parameters: Iterable[Tensor], hidden_size: int) -> None:
     """torch's default: each parameter uniform in (−1/√H, 1/√H)."""
-    bound = 1.0 / math.sqrt(hidden_size)
+    bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0  # as torch: H = 0 has no weights
     for p in parameters:
         nn.init.uniform_(p, -bound, bound)
 

@@ -42,6 +42,7 @@ class LSTMCell(LSTMVariantsMixin, RecurrentCell):
             With all of them off the cell runs torch's equations with no extra work per step.
     """
 
+    accepts_zero_hidden_size = True  # as torch's cell
     num_gates = 4
     gate_names = ("input", "forget", "cell", "output")
 
@@ -69,7 +70,7 @@ class LSTMCell(LSTMVariantsMixin, RecurrentCell):
                          spectral_radius=spectral_radius)
         if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
             raise ValueError(f"proj_size must be a non-negative integer, got {proj_size!r}")
-        if proj_size >= hidden_size:
+        if proj_size and proj_size >= hidden_size:
             raise ValueError(
                 f"proj_size has to be smaller than hidden_size, got {proj_size} >= {hidden_size}"
             )

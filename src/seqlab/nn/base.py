@@ -68,7 +68,7 @@ class RecurrentBase(nn.Module):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool,
                  dilations, dropout: float, batch_first: bool, *, learn_initial_state: bool = False,
                  layer_mix: bool = False) -> None:
-        super().__init__()
+        nn.Module.__init__(self)  # not super(): in seqlab.nn.LSTM the next class is torch.nn.LSTM (flat.py)
         self.dilations = check_layer_args(num_layers, dropout, bidirectional, dilations)
         for name, value in (("learn_initial_state", learn_initial_state), ("layer_mix", layer_mix)):
             if not isinstance(value, bool):
@@ -96,6 +96,10 @@ class RecurrentBase(nn.Module):
     def _layer_cells(self) -> list[Sequence[RecurrentCell]]:
         """Cells indexed `[layer][direction]`, ready to run."""
         raise NotImplementedError
+
+    def _forward_cells(self) -> list[Sequence[RecurrentCell]]:
+        """The cells `forward` runs (a subclass may bind them to this forward's weights first)."""
+        return self._layer_cells()
 
     def _run(self, cells, batch: SequenceBatch, states: tuple[Tensor, ...]) -> tuple[Tensor, State]:
         """`batch.x (T, B, I)` and states `(L*D, B, n)` -> `(output (T, B, D*H_out), final states)`."""
@@ -129,7 +133,7 @@ class RecurrentBase(nn.Module):
         state of the chain (of d interleaved subsequences) that holds each sequence's last real step.
         """
         owner = type(self).__name__
-        cells = self._layer_cells()
+        cells = self._forward_cells()
         batch = to_sequence_batch(owner, input, self.input_size, self.batch_first, lengths)
         check_dtype(owner, batch.x, cells[0][0].weight_ih)
         sizes = cells[0][0].state_sizes

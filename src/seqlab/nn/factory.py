@@ -18,7 +18,7 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
                    bidirectional: bool = False, dropout: float = 0.0, dilations=None,
                    batch_first: bool = True, backend: str = "auto",
                    cell_kwargs: dict | None = None, delays=None, learn_initial_state: bool = False,
-                   layer_mix: bool = False) -> nn.Module:
+                   layer_mix: bool = False, weight_drop: float = 0.0) -> nn.Module:
     """`seqlab.nn.LSTM/GRU/RNN` for "lstm"/"gru"/"rnn" (with `cell_kwargs` such as `proj_size`, `peephole`,
     `coupled`, `nonlinearity` passed through), `Recurrent(make_cell(cell, ...))` for any other cell name.
 
@@ -27,6 +27,8 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
     torch's `(h, c)` API cannot return, so it runs on `Recurrent`; so does any cell with `delays` (the state
     carries the history of past outputs). `backend` applies to the torch families only; another cell with
     `backend="torch"` is a ValueError. `learn_initial_state` and `layer_mix`: see `seqlab.nn.base`.
+    `weight_drop` (DropConnect on W_hh, see `seqlab.nn.flat`) exists for the torch families only; > 0 with
+    another cell is a ValueError.
     """
     cell_kwargs = dict(cell_kwargs or {})
     layer_args = {"num_layers": num_layers, "bidirectional": bidirectional, "dropout": dropout,
@@ -35,7 +37,10 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
     if cell in TORCH_FAMILIES and not cell_kwargs.get("full_gate_recurrence") and delays is None:
         module_kwargs = {k: cell_kwargs.pop(k) for k in MODULE_OPTIONS[cell] if k in cell_kwargs}
         return TORCH_FAMILIES[cell](input_size, hidden_size, backend=backend, cell=cell_kwargs or None,
-                                    **layer_args, **module_kwargs)
+                                    weight_drop=weight_drop, **layer_args, **module_kwargs)
+    if weight_drop:
+        raise ValueError(f"weight_drop is only available for the cells lstm, gru, rnn (without delays or "
+                         f"full_gate_recurrence); got cell={cell!r} with weight_drop={weight_drop!r}")
     if backend not in ("auto", "custom"):
         raise ValueError(f"backend={backend!r} is only available for the cells lstm, gru, rnn; "
                          f"got cell={cell!r}")

@@ -10,38 +10,67 @@ configuration torch computes) or "auto" (the fused kernel when the configuration
 diagnostics recorder is active, the time loop otherwise). Dilations keep the configuration torch's: the
 kernel then runs layer by layer over time folded into the batch, for batches whose sequences all have the
 full length (a batch with shorter sequences runs the time loop, or is refused by `backend="torch"`).
+
+Drop-in for torch: `FlatRecurrent` is a `torch.nn.RNNBase` (and `seqlab.nn.LSTM` a `torch.nn.LSTM`),
+with torch's `mode`, `_flat_weights_names`, `_all_weights`/`all_weights` and `_flat_weights` (kept current
+by RNNBase's `__setattr__` and `_apply`). `torch.nn.RNNBase.__init__` is not called (it would create torch's
+parameters; seqlab's cells create theirs, extras included). Weights are read as attributes at every forward
+(`getattr(self, "weight_hh_l0")`), so a Parameter, a plain tensor assigned in its place (the "WeightDrop"
+pattern), `torch.nn.utils.weight_norm` or any `torch.nn.utils.parametrize` parametrization is what runs, in
+the time loop, the C++ kernel and torch's fused kernel alike.
+
+`weight_drop=p` (DropConnect on the recurrent weights; Wan et al. 2013, Merity et al. 2018 "AWD-LSTM"): in
+training, each `weight_hh_l{k}` (each direction) is replaced for one forward by `dropout(W_hh, p)`, i.e.
+W̃_hh = (M ⊙ W_hh) / (1 − p) with one Bernoulli(1 − p) mask M per matrix per forward, the same at every step
+and for every sequence; the time loop or torch's kernel then runs on W̃_hh. Off in `eval()`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import torch.nn.functional as F
+from torch import nn
+
 from seqlab.cells.base import RecurrentCell
 from seqlab.nn.base import RecurrentBase
 from seqlab.nn.export_loop import exporting
 from seqlab.nn.fused import run_fused, run_fused_direction
+from seqlab.nn.torch_equivalent import scriptable_layer
 
 BACKENDS = ("auto", "custom", "torch")
 
 
-class FlatRecurrent(RecurrentBase):
-    """Base of `seqlab.nn.LSTM/GRU/RNN`.
+class FlatRecurrent(RecurrentBase, nn.RNNBase):
+    """Base of `seqlab.nn.LSTM/GRU/RNN` (a `torch.nn.RNNBase`).
 
     Args (beyond `RecurrentBase`'s):
         make_cell: builds the cell of one layer/direction from its input size.
+        mode: torch's `mode` of the family ("LSTM", "GRU", "RNN_TANH", "RNN_RELU"; "RNN_LINEAR" for a linear
+            Elman layer, which torch has not).
         torch_mode: the torch kernel ("LSTM", "GRU", "RNN_TANH", "RNN_RELU": torch.lstm, ...) that computes
             exactly this configuration, or None; `why_custom` says why not, for the error of
             `backend="torch"`.
+        weight_drop: DropConnect probability on every `weight_hh` in training (see the module docstring).
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int, bias: bool, batch_first: bool,
-                 dropout: float, bidirectional: bool, *, make_cell: Callable[[int], RecurrentCell],
+                 dropout: float, bidirectional: bool, *, make_cell: Callable[[int], RecurrentCell], mode: str,
                  torch_mode: str | None, why_custom: str, dilations, backend: str, device, dtype,
-                 learn_initial_state: bool = False, layer_mix: bool = False) -> None:
+                 learn_initial_state: bool = False, layer_mix: bool = False,
+                 weight_drop: float = 0.0) -> None:
         super().__init__(input_size, hidden_size, num_layers, bidirectional, dilations, dropout, batch_first,
                          learn_initial_state=learn_initial_state, layer_mix=layer_mix)
+        if isinstance(hidden_size, bool) or not isinstance(hidden_size, int) or hidden_size < 1:
+            raise ValueError(f"hidden_size must be a positive integer, got {hidden_size!r}")
+        if (isinstance(weight_drop, bool) or not isinstance(weight_drop, (int, float))
+                or not 0 <= weight_drop <= 1):
+            raise ValueError(f"weight_drop must be a probability in [0, 1], got {weight_drop!r}")
+        self.weight_drop = float(weight_drop)
+        self._torch_layout = torch_mode is not None  # the weights are torch's (layer_mix only mixes outputs)
         if torch_mode is not None and layer_mix:
             torch_mode, why_custom = None, "layer_mix=True"
+        self.mode = mode
         self.bias = bias
         self._torch_mode = torch_mode
         self._why_custom = why_custom
@@ -57,6 +86,12 @@ class FlatRecurrent(RecurrentBase):
                 directions.append(cell)
             upper_input = self.num_directions * directions[0].output_size
             self._cells.append(directions)
+        self.proj_size = getattr(self._cells[0][0], "proj_size", 0)
+        self._all_weights = [[flat for bound, table, _, flat in self._bindings
+                              if bound is cell and table == "_parameters"]
+                             for layer in self._cells for cell in layer]  # torch's names per layer/direction
+        self._flat_weights_names = [name for names in self._all_weights for name in names]
+        self._init_flat_weights()  # torch's _flat_weights, kept current by RNNBase.__setattr__ and _apply
         self._make_extras(self._cells[0][0].state_sizes)
         if device is not None or dtype is not None:
             self.to(device=device, dtype=dtype)
@@ -99,13 +134,40 @@ class FlatRecurrent(RecurrentBase):
         return any(d != 1 for d in self.dilations)
 
     def flatten_parameters(self) -> None:
-        """No-op, for code written for torch.nn.LSTM (the flat weights are always the Parameters)."""
+        """torch's (cuDNN's one weight buffer, on CUDA) where the weights are torch's; a no-op otherwise."""
+        if self._torch_layout:
+            super().flatten_parameters()
+
+    def __prepare_scriptable__(self):
+        """What `torch.jit.script` compiles: torch's own layer sharing these Parameters, where this layer's
+        configuration is torch's; otherwise a one-line error (see `seqlab.nn.torch_equivalent`)."""
+        return scriptable_layer(self)
 
     # ------------------------------------------------------------------------------------- running
-    def _layer_cells(self):
+    def _bind(self, weight_drop: float):
+        """Point every cell at what the layer's attributes hold now (Parameter, tensor or parametrization);
+        with `weight_drop` > 0 each `weight_hh` is replaced by its DropConnect-ed copy for this forward."""
         for cell, table, name, flat in self._bindings:
-            getattr(cell, table)[name] = getattr(self, table)[flat]
+            value = getattr(self, flat)
+            if weight_drop and name == "weight_hh":
+                value = F.dropout(value, weight_drop, training=True)  # one mask per matrix, (G*H, H_out)
+            getattr(cell, table)[name] = value
         return self._cells
+
+    def _layer_cells(self):
+        return self._bind(0.0)
+
+    def _forward_cells(self):
+        return self._bind(self.weight_drop if self.training else 0.0)
+
+    def recording(self) -> bool:
+        # the cells as bound for this forward (`cells` would re-bind them)
+        return self.output_recorder is not None or any(
+            c.gate_recorder is not None for layer in self._cells for c in layer)
+
+    @property
+    def output_size(self) -> int:
+        return self.num_directions * self._cells[0][0].output_size
 
     def _run(self, cells, batch, states):
         if not self.uses_torch_kernel(equal_lengths=batch.lengths is None):
@@ -116,7 +178,8 @@ class FlatRecurrent(RecurrentBase):
                                  "whose sequences all have the full length; use backend='auto' (the time "
                                  "loop for this batch)")
             return self._run_time_loop(cells, batch, states, run_one=self._run_kernel_direction)
-        weights = [self._parameters[flat] for _, table, _, flat in self._bindings if table == "_parameters"]
+        weights = [w for layer in cells for cell in layer for w in cell._parameters.values()
+                   if w is not None]  # this forward's weights, in torch's order
         return run_fused(self._torch_mode, batch.x, batch.lengths, states, weights, self.bias,
                          self.num_layers, self.dropout, self.training, self.bidirectional)
 
@@ -140,6 +203,8 @@ class FlatRecurrent(RecurrentBase):
             parts.append("bidirectional=True")
         if self._dilated():
             parts.append(f"dilations={self.dilations}")
+        if self.weight_drop:
+            parts.append(f"weight_drop={self.weight_drop}")
         if self._torch_mode is None:
             parts.append(self._why_custom)
         return ", ".join(parts)

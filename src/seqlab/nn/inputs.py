@@ -3,6 +3,7 @@
 Every layer runs on a time-major padded tensor `(T, B, I)` plus optional per-sequence `lengths (B,)`;
 this module converts `PackedSequence`, batch-first, unbatched and padded-with-lengths input into that form
 (validating it with torch-style messages), parses `hx`, and formats the result the way torch returns it.
+A wrong size is a `ShapeError` (a ValueError that is also the RuntimeError torch raises for it).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from seqlab.cells.errors import ShapeError
 
 
 @dataclass
@@ -48,12 +51,12 @@ def to_sequence_batch(owner: str, input, input_size: int, batch_first: bool, len
     else:
         raise TypeError(f"{owner}: input must be a Tensor or a PackedSequence, got {type(input).__name__}")
     if batch.x.shape[-1] != input_size:
-        raise ValueError(
+        raise ShapeError(
             f"{owner}: input.size(-1) must be equal to input_size. "
             f"Expected {input_size}, got {batch.x.shape[-1]}"
         )
     if batch.x.shape[0] == 0:
-        raise ValueError(f"{owner}: expected a sequence length T >= 1, got input of shape "
+        raise ShapeError(f"{owner}: expected a sequence length T >= 1, got input of shape "
                          f"{tuple(batch.x.shape)} (time-major)")
     if lengths is not None:
         batch.lengths = _check_lengths(owner, lengths, batch.x.shape[0], batch.x.shape[1], batch.x.device)
@@ -114,7 +117,7 @@ def parse_hx(owner: str, hx, state_sizes: tuple[int, ...], num_states_first: int
         expected = (num_states_first, size) if batch.unbatched else (num_states_first, batch_size, size)
         if not isinstance(part, Tensor) or tuple(part.shape) != expected:
             got = tuple(part.shape) if isinstance(part, Tensor) else type(part).__name__
-            raise ValueError(f"{owner}: expected {name} of shape {expected}, got {got}")
+            raise ShapeError(f"{owner}: expected {name} of shape {expected}, got {got}")
         if part.dtype != batch.x.dtype and not autocast_enabled(batch.x):
             raise ValueError(f"{owner}: expected {name} to have the input's dtype {batch.x.dtype}, "
                              f"got {part.dtype}")

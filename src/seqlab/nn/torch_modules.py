@@ -3,7 +3,13 @@
 Same positional arguments, parameter names and return values as torch; keyword-only extras:
 `peephole` (True/"diagonal" or "full"), `coupled` (LSTM), `dilations`, `cell` (a `seqlab.cells` name to use
 instead of the default family, or a dict of extra options for the default cell), `backend` (see
-`seqlab.nn.flat`), `learn_initial_state` and `layer_mix` (see `seqlab.nn.base`).
+`seqlab.nn.flat`), `learn_initial_state` and `layer_mix` (see `seqlab.nn.base`), `weight_drop` (DropConnect
+on `weight_hh`, see `seqlab.nn.flat`).
+
+Each is a subclass of torch's class (`isinstance(seqlab.nn.LSTM(3, 4), torch.nn.LSTM)`), with seqlab's
+`forward` and parameters (see `seqlab.nn.flat`): code that checks types, subclasses torch's classes with a
+base of its own (`class LSTM(MyRNNBase, seqlab.nn.LSTM)`), reads `all_weights`/`_flat_weights`, or
+reparametrises a weight runs unchanged.
 
 The configuration is torch's (so `backend="auto"` takes torch's kernel) when the cell is the family's own
 (`lstm`, `gru`, `rnn`) and its options only change the initial values (`TORCH_NEUTRAL_OPTIONS`).
@@ -14,8 +20,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import partial
 
+from torch import nn
+
 from seqlab.cells import make_cell as build_cell
 from seqlab.nn.flat import FlatRecurrent
+
+_NOT_GIVEN = object()
 
 # Cell options under which the family's cell still computes exactly what torch's kernel does.
 TORCH_NEUTRAL_OPTIONS = ("bias", "proj_size", "nonlinearity", "forget_bias", "chrono_init", "recurrent_init",
@@ -52,17 +62,22 @@ def _cell_factory(owner: str, family: str, cell, options: dict, num_states: int,
     return make_layer_cell, (None if why else torch_mode), why
 
 
-class LSTM(FlatRecurrent):
+def _refuse_proj_size(proj_size) -> None:
+    if proj_size is not _NOT_GIVEN:  # torch's check and message (a ValueError, as torch raises)
+        raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+
+
+class LSTM(FlatRecurrent, nn.LSTM):
     """`torch.nn.LSTM` with seqlab's extras: `peephole=True` or "diagonal" (Gers & Schmidhuber peepholes),
     `peephole="full"` (full peephole matrices) and `coupled=True` (CIFG: input gate = 1 - forget gate) run the
     `lstm` cell with those options (peephole weights `weight_ci_l0`, ... start at 0); `dilations`, `cell`,
-    `backend`, `learn_initial_state`, `layer_mix`."""
+    `backend`, `learn_initial_state`, `layer_mix`, `weight_drop`."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  proj_size: int = 0, *, peephole: bool | str = False, coupled: bool = False, dilations=None,
                  cell=None, backend: str = "auto", device=None, dtype=None, learn_initial_state: bool = False,
-                 layer_mix: bool = False) -> None:
+                 layer_mix: bool = False, weight_drop: float = 0.0) -> None:
         options = {"bias": bias}
         if proj_size:
             options["proj_size"] = proj_size
@@ -72,41 +87,49 @@ class LSTM(FlatRecurrent):
             options["coupled"] = True
         make, mode, why = _cell_factory("LSTM", "lstm", cell, options, 2, "LSTM")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         make_cell=partial(make, hidden_size=hidden_size), torch_mode=mode, why_custom=why,
-                         dilations=dilations, backend=backend, device=device, dtype=dtype,
-                         learn_initial_state=learn_initial_state, layer_mix=layer_mix)
+                         make_cell=partial(make, hidden_size=hidden_size), mode="LSTM", torch_mode=mode,
+                         why_custom=why, dilations=dilations, backend=backend, device=device, dtype=dtype,
+                         learn_initial_state=learn_initial_state, layer_mix=layer_mix,
+                         weight_drop=weight_drop)
         self.proj_size = proj_size
 
 
-class GRU(FlatRecurrent):
-    """`torch.nn.GRU` with seqlab's extras (`dilations`, `cell`, `backend`)."""
+class GRU(FlatRecurrent, nn.GRU):
+    """`torch.nn.GRU` with seqlab's extras (`dilations`, `cell`, `backend`, `weight_drop`, ...)."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, *,
                  dilations=None, cell=None, backend: str = "auto", device=None, dtype=None,
-                 learn_initial_state: bool = False, layer_mix: bool = False) -> None:
+                 learn_initial_state: bool = False, layer_mix: bool = False, weight_drop: float = 0.0,
+                 proj_size=_NOT_GIVEN) -> None:
+        _refuse_proj_size(proj_size)
         make, mode, why = _cell_factory("GRU", "gru", cell, {"bias": bias}, 1, "GRU")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         make_cell=partial(make, hidden_size=hidden_size), torch_mode=mode, why_custom=why,
-                         dilations=dilations, backend=backend, device=device, dtype=dtype,
-                         learn_initial_state=learn_initial_state, layer_mix=layer_mix)
+                         make_cell=partial(make, hidden_size=hidden_size), mode="GRU", torch_mode=mode,
+                         why_custom=why, dilations=dilations, backend=backend, device=device, dtype=dtype,
+                         learn_initial_state=learn_initial_state, layer_mix=layer_mix,
+                         weight_drop=weight_drop)
 
 
-class RNN(FlatRecurrent):
+class RNN(FlatRecurrent, nn.RNN):
     """`torch.nn.RNN` (Elman) with seqlab's extras; `nonlinearity` may also be "linear" (custom backend)."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, *, dilations=None, cell=None, backend: str = "auto",
-                 device=None, dtype=None, learn_initial_state: bool = False, layer_mix: bool = False) -> None:
+                 device=None, dtype=None, learn_initial_state: bool = False, layer_mix: bool = False,
+                 weight_drop: float = 0.0, proj_size=_NOT_GIVEN) -> None:
+        _refuse_proj_size(proj_size)
         modes = {"tanh": "RNN_TANH", "relu": "RNN_RELU"}
         if nonlinearity not in (*modes, "linear"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. "
                              "Select from 'tanh', 'relu' or 'linear'.")
         options = {"bias": bias, "nonlinearity": nonlinearity}
         make, mode, why = _cell_factory("RNN", "rnn", cell, options, 1, modes.get(nonlinearity))
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         make_cell=partial(make, hidden_size=hidden_size), torch_mode=mode, why_custom=why,
-                         dilations=dilations, backend=backend, device=device, dtype=dtype,
-                         learn_initial_state=learn_initial_state, layer_mix=layer_mix)
         self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         make_cell=partial(make, hidden_size=hidden_size),
+                         mode=modes.get(nonlinearity, "RNN_LINEAR"), torch_mode=mode, why_custom=why,
+                         dilations=dilations, backend=backend, device=device, dtype=dtype,
+                         learn_initial_state=learn_initial_state, layer_mix=layer_mix,
+                         weight_drop=weight_drop)
