@@ -37,9 +37,9 @@ class FlatRecurrent(RecurrentBase):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int, bias: bool, batch_first: bool,
                  dropout: float, bidirectional: bool, *, make_cell: Callable[[int], RecurrentCell],
                  torch_mode: str | None, why_custom: str, dilations, backend: str, device, dtype,
-                 learn_initial_state: bool = False, layer_mix: bool = False) -> None:
+                 learn_initial_state: bool = False, layer_mix: bool = False, **options) -> None:
         super().__init__(input_size, hidden_size, num_layers, bidirectional, dilations, dropout, batch_first,
-                         learn_initial_state=learn_initial_state, layer_mix=layer_mix)
+                         learn_initial_state=learn_initial_state, layer_mix=layer_mix, **options)
         if torch_mode is not None and layer_mix:
             torch_mode, why_custom = None, "layer_mix=True"
         self.bias = bias
@@ -92,7 +92,7 @@ class FlatRecurrent(RecurrentBase):
         layer only when every sequence of the batch has the full length, `equal_lengths`)."""
         if self._backend == "auto":
             return (self._torch_mode is not None and not self.recording() and not exporting()
-                    and (equal_lengths or not self._dilated()))
+                    and (equal_lengths or not self._dilated()) and not self.needs_time_loop())
         return self._backend == "torch"
 
     def _dilated(self) -> bool:
@@ -108,6 +108,9 @@ class FlatRecurrent(RecurrentBase):
         return self._cells
 
     def _run(self, cells, batch, states):
+        if self._backend == "torch" and self.needs_time_loop():
+            raise ValueError(f"{type(self).__name__}: backend='torch' cannot run {self.needs_time_loop()} "
+                             "(seqlab's time loop does); use backend='auto'")
         if not self.uses_torch_kernel(equal_lengths=batch.lengths is None):
             return self._run_time_loop(cells, batch, states)
         if self._dilated():

@@ -3,7 +3,10 @@
 Same positional arguments, parameter names and return values as torch; keyword-only extras:
 `peephole` (True/"diagonal" or "full"), `coupled` (LSTM), `dilations`, `cell` (a `seqlab.cells` name to use
 instead of the default family, or a dict of extra options for the default cell), `backend` (see
-`seqlab.nn.flat`), `learn_initial_state` and `layer_mix` (see `seqlab.nn.base`).
+`seqlab.nn.flat`), `learn_initial_state` and `layer_mix` (see `seqlab.nn.base`), and the layer options of
+`seqlab.nn.layer_options` (`recurrent_dropout`, `input_dropout`, `dropout_mode`, `zoneout`, `zoneout_hidden`,
+`zoneout_cell`, `merge_mode`, `residual`, `return_all_states`). With a regularisation rate > 0, training runs
+seqlab's time loop; `eval()` (and every rate 0) keeps torch's kernel.
 
 The configuration is torch's (so `backend="auto"` takes torch's kernel) when the cell is the family's own
 (`lstm`, `gru`, `rnn`) and its options only change the initial values (`TORCH_NEUTRAL_OPTIONS`).
@@ -62,7 +65,7 @@ class LSTM(FlatRecurrent):
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  proj_size: int = 0, *, peephole: bool | str = False, coupled: bool = False, dilations=None,
                  cell=None, backend: str = "auto", device=None, dtype=None, learn_initial_state: bool = False,
-                 layer_mix: bool = False) -> None:
+                 layer_mix: bool = False, **layer_options) -> None:
         options = {"bias": bias}
         if proj_size:
             options["proj_size"] = proj_size
@@ -74,7 +77,7 @@ class LSTM(FlatRecurrent):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          make_cell=partial(make, hidden_size=hidden_size), torch_mode=mode, why_custom=why,
                          dilations=dilations, backend=backend, device=device, dtype=dtype,
-                         learn_initial_state=learn_initial_state, layer_mix=layer_mix)
+                         learn_initial_state=learn_initial_state, layer_mix=layer_mix, **layer_options)
         self.proj_size = proj_size
 
 
@@ -84,12 +87,12 @@ class GRU(FlatRecurrent):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, *,
                  dilations=None, cell=None, backend: str = "auto", device=None, dtype=None,
-                 learn_initial_state: bool = False, layer_mix: bool = False) -> None:
+                 learn_initial_state: bool = False, layer_mix: bool = False, **layer_options) -> None:
         make, mode, why = _cell_factory("GRU", "gru", cell, {"bias": bias}, 1, "GRU")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          make_cell=partial(make, hidden_size=hidden_size), torch_mode=mode, why_custom=why,
                          dilations=dilations, backend=backend, device=device, dtype=dtype,
-                         learn_initial_state=learn_initial_state, layer_mix=layer_mix)
+                         learn_initial_state=learn_initial_state, layer_mix=layer_mix, **layer_options)
 
 
 class RNN(FlatRecurrent):
@@ -98,7 +101,8 @@ class RNN(FlatRecurrent):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, *, dilations=None, cell=None, backend: str = "auto",
-                 device=None, dtype=None, learn_initial_state: bool = False, layer_mix: bool = False) -> None:
+                 device=None, dtype=None, learn_initial_state: bool = False, layer_mix: bool = False,
+                 **layer_options) -> None:
         modes = {"tanh": "RNN_TANH", "relu": "RNN_RELU"}
         if nonlinearity not in (*modes, "linear"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. "
@@ -108,5 +112,5 @@ class RNN(FlatRecurrent):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          make_cell=partial(make, hidden_size=hidden_size), torch_mode=mode, why_custom=why,
                          dilations=dilations, backend=backend, device=device, dtype=dtype,
-                         learn_initial_state=learn_initial_state, layer_mix=layer_mix)
+                         learn_initial_state=learn_initial_state, layer_mix=layer_mix, **layer_options)
         self.nonlinearity = nonlinearity
