@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from seqlab.cells import make_cell
+from seqlab.nn.layer_specs import build_layer_stack
 from seqlab.nn.recurrent import Recurrent
 from seqlab.nn.torch_modules import GRU, LSTM, RNN
 
@@ -18,7 +19,7 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
                    bidirectional: bool = False, dropout: float = 0.0, dilations=None,
                    batch_first: bool = True, backend: str = "auto",
                    cell_kwargs: dict | None = None, delays=None, learn_initial_state: bool = False,
-                   layer_mix: bool = False) -> nn.Module:
+                   layer_mix: bool = False, layers=None, **layer_options) -> nn.Module:
     """`seqlab.nn.LSTM/GRU/RNN` for "lstm"/"gru"/"rnn" (with `cell_kwargs` such as `proj_size`, `peephole`,
     `coupled`, `nonlinearity` passed through), `Recurrent(make_cell(cell, ...))` for any other cell name.
 
@@ -26,12 +27,22 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
     `cell=`. An LSTM with `full_gate_recurrence` carries a third state tensor (the previous gates), which
     torch's `(h, c)` API cannot return, so it runs on `Recurrent`; so does any cell with `delays` (the state
     carries the history of past outputs). `backend` applies to the torch families only; another cell with
-    `backend="torch"` is a ValueError. `learn_initial_state` and `layer_mix`: see `seqlab.nn.base`.
+    `backend="torch"` is a ValueError. `learn_initial_state` and `layer_mix`: see `seqlab.nn.base`;
+    `layer_options` (`recurrent_dropout`, `zoneout`, `merge_mode`, `residual`, ...): `seqlab.nn.layer_options`
+    (a None value means the default). `layers`: a list of layer specs (`{cell: lstm, hidden_size: 128, ...}`,
+    other keys are that cell's options), one per layer, built as `Recurrent([cell_1, cell_2, ...])`; it
+    replaces `cell`, `hidden_size`, `num_layers` and `cell_kwargs` (`seqlab.nn.layer_specs`).
     """
+    layer_options = {k: v for k, v in layer_options.items() if v is not None}
+    if layers is not None:
+        return build_layer_stack(layers, input_size, bidirectional=bidirectional, dropout=dropout,
+                                 dilations=dilations, batch_first=batch_first, backend=backend, delays=delays,
+                                 learn_initial_state=learn_initial_state, layer_mix=layer_mix,
+                                 **layer_options)
     cell_kwargs = dict(cell_kwargs or {})
     layer_args = {"num_layers": num_layers, "bidirectional": bidirectional, "dropout": dropout,
                   "batch_first": batch_first, "dilations": dilations,
-                  "learn_initial_state": learn_initial_state, "layer_mix": layer_mix}
+                  "learn_initial_state": learn_initial_state, "layer_mix": layer_mix, **layer_options}
     if cell in TORCH_FAMILIES and not cell_kwargs.get("full_gate_recurrence") and delays is None:
         module_kwargs = {k: cell_kwargs.pop(k) for k in MODULE_OPTIONS[cell] if k in cell_kwargs}
         return TORCH_FAMILIES[cell](input_size, hidden_size, backend=backend, cell=cell_kwargs or None,

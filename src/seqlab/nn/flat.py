@@ -145,4 +145,4 @@ class FlatRecurrent(RecurrentBase):
             parts.append(f"dilations={self.dilations}")
         if self._torch_mode is None:
             parts.append(self._why_custom)
-        return ", ".join(parts)
+        return ", ".join(parts + self.options.extra_repr_parts())
