@@ -34,6 +34,10 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
     replaces `cell`, `hidden_size`, `num_layers` and `cell_kwargs` (`seqlab.nn.layer_specs`).
     """
     layer_options = {k: v for k, v in layer_options.items() if v is not None}
+    if layers is not None and cell_kwargs:
+        raise ValueError("cell_kwargs configure one cell; with layers, give each cell's options in its spec "
+                         f"(layers=[{{cell: ..., hidden_size: ..., <option>: ...}}]); got cell_kwargs="
+                         f"{cell_kwargs}")
     if layers is not None:
         return build_layer_stack(layers, input_size, bidirectional=bidirectional, dropout=dropout,
                                  dilations=dilations, batch_first=batch_first, backend=backend, delays=delays,

@@ -9,7 +9,9 @@ reproducible) and are used in training only:
   step, on the hidden state entering the recurrence, h_t = cell(x_t, m ⊙ h_{t−1}, c_{t−1}, ...). Only the
   first state tensor (h) is dropped, never an LSTM's c. `input_dropout` puts one such mask per sequence on
   the stack's input x_t, `dropout_mode="variational"` on the outputs between layers (the "locked dropout" of
-  Merity et al. 2018, AWD-LSTM): `locked_dropout`.
+  Merity et al. 2018, AWD-LSTM): `locked_dropout`. A cell that also carries h_{t−1} straight into h_t (GRU,
+  MGU, leaky unit) then reads the dropped h there too (see docs/regularisation.md). Masks are drawn per
+  `forward` call: a layer called one step at a time gets a new mask at every call.
 - Zoneout, Krueger et al. 2017 ("Zoneout: Regularizing RNNs by Randomly Preserving Hidden Activations"): in
   training every unit keeps its previous value with probability p, a fresh mask d_t ~ Bernoulli(p) each
   step, s_t = d_t ⊙ s_{t−1} + (1 − d_t) ⊙ s̃_t (s̃_t: the cell's new value); in evaluation the expectation,
