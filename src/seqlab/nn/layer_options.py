@@ -18,6 +18,11 @@ from seqlab.nn.regularisation import Regularisation, make_regularisation
 REGULARISATION_OPTIONS = ("input_dropout", "recurrent_dropout", "dropout_mode", "zoneout", "zoneout_hidden",
                           "zoneout_cell")
 LAYER_OPTIONS = (*REGULARISATION_OPTIONS, "merge_mode", "residual", "return_all_states")
+# The `cell=` config fields of configs/cell_options/default.yaml and their defaults (a run saved before they
+# existed resumes with these).
+CELL_CONFIG_DEFAULTS = {"input_dropout": 0.0, "recurrent_dropout": 0.0, "dropout_mode": "standard",
+                        "zoneout": 0.0, "zoneout_hidden": None, "zoneout_cell": None, "merge_mode": "concat",
+                        "residual": False, "layers": None}
 
 
 @dataclass(frozen=True)
