@@ -13,6 +13,7 @@ a layer adds to the peak in training.
     python scripts/bench.py --quick         # tiny sizes, one repeat (a smoke test)
     python scripts/bench.py --only dilated  # the configurations whose name holds a word
     python scripts/bench.py --compile       # custom cells with compiled steps (scripts/bench_compile.py)
+    python scripts/bench.py --only regularisation   # each regularisation / layer option vs the plain layer
 """
 
 from __future__ import annotations
@@ -92,12 +93,40 @@ def dilated_case(family: str, shape: Shape) -> Case:
                   lambda: layer(i, h, 4, batch_first=True, dilations=dilations, backend="custom"))])
 
 
-def all_cases(big: Shape, small: Shape) -> list[Case]:
+# Issue 21's options, each alone on a 2-layer stack in training mode (add `weight_drop` once it exists).
+REGULARISATION_OPTIONS = {
+    "recurrent_dropout=0.25": {"recurrent_dropout": 0.25},
+    "input_dropout=0.25": {"input_dropout": 0.25},
+    "variational between": {"dropout": 0.25, "dropout_mode": "variational"},
+    "zoneout=0.1": {"zoneout": 0.1},
+    "residual": {"residual": True},
+    "all states": {"return_all_states": True},
+}
+
+
+def regularisation_cases(shape: Shape) -> list[Case]:
+    """The cost per training step of each option against the plain layer (torch's kernel) and against
+    seqlab's own loop without the option (`backend="custom"`), which separates the loop's cost from the
+    option's."""
+    i, h = shape.input_size, shape.hidden_size
+    cases = []
+    for family in ("LSTM", "GRU"):
+        layer = getattr(snn, family)
+        candidates = [("custom, no option", lambda m=layer: m(i, h, 2, batch_first=True, backend="custom"))]
+        candidates += [(label, lambda m=layer, o=options: m(i, h, 2, batch_first=True, **o))
+                       for label, options in REGULARISATION_OPTIONS.items()]
+        plain = (f"seqlab {family} (kernel)", lambda m=layer: m(i, h, 2, batch_first=True))
+        cases.append(Case(f"regularisation {family} L2", shape, plain, candidates))
+    return cases
+
+
+def all_cases(big: Shape, small: Shape, medium: Shape | None = None) -> list[Case]:
     families = ("LSTM", "GRU", "RNN")
     return (torch_family_cases(big, families, (1, 2))
             + torch_family_cases(big, ("LSTM",), (2,), bidirectional=True)
             + variant_cases(big)
-            + torch_family_cases(small, families, (1,)))
+            + torch_family_cases(small, families, (1,))
+            + regularisation_cases(medium or small))
 
 
 # ---------------------------------------------------------------------------------------------- measuring
@@ -107,7 +136,7 @@ def synchronize(device: torch.device) -> None:
 
 
 def forward_backward(module: nn.Module, x: torch.Tensor, backward: bool) -> None:
-    output, states = module(x)
+    output, states, *_ = module(x)
     if backward:
         states = states if isinstance(states, tuple) else (states,)
         (output.sum() + sum(s.sum() for s in states)).backward()
@@ -171,7 +200,7 @@ def measure_case(makers: list[Callable[[], nn.Module]], shape: Shape, device: to
 
 # ---------------------------------------------------------------------------------------------- report
 HEADER = ("configuration", "shape", "module", "fwd ms", "fwd+bwd ms", "mem MiB", "fwd x", "fwd+bwd x")
-WIDTHS = (20, 17, 22, 9, 11, 8, 6, 10)
+WIDTHS = (22, 17, 22, 9, 11, 8, 6, 10)
 
 
 def format_row(row: tuple) -> str:
@@ -209,9 +238,10 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     if args.quick:
-        big, small, repeats = Shape(4, 8, 16, 16), Shape(2, 5, 8, 8), 1
+        big, small, medium, repeats = Shape(4, 8, 16, 16), Shape(2, 5, 8, 8), Shape(2, 5, 8, 8), 1
     else:
         big, small, repeats = Shape(64, 100, 512, 512), Shape(8, 50, 64, 64), args.repeats
+        medium = Shape(32, 100, 256, 256)
     memory = "peak allocated (CUDA)" if device.type == "cuda" else "saved for backward (CPU)"
     print(f"seqlab.nn vs torch.nn on {device} ({args.threads} threads), median of {repeats}; "
           f"mem = {memory}; x = ratio to the reference (first row of each configuration)", flush=True)
@@ -221,7 +251,7 @@ def main(argv: list[str] | None = None) -> None:
 
         candidates = compile_cases([big, small], Case)
     else:
-        candidates = all_cases(big, small)
+        candidates = all_cases(big, small, medium)
     cases = [c for c in candidates if not words or any(w in c.name.lower() for w in words)]
     if not cases:
         parser.error(f"--only {args.only!r} names no configuration")

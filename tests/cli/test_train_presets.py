@@ -44,10 +44,15 @@ def test_bidirectional_preset_is_refused_for_charlm(tmp_path, corpus_file):
     assert "cell.bidirectional=false" in str(info.value.__cause__ or info.value)
 
 
+# configs/cell_options/default.yaml: the layer options every cell preset takes
+LAYER_OPTION_KEYS = ["input_dropout", "recurrent_dropout", "dropout_mode", "zoneout", "zoneout_hidden",
+                     "zoneout_cell", "merge_mode", "residual", "layers"]
+
+
 def test_preset_fields_are_overridable(tmp_path):
     overrides = ["cell=gru", "cell.hidden_size=512", "cell.num_layers=3", "cell.dropout=0.1"]
     cell = compose_config("train", overrides, tmp_path / "run").cell
     assert (cell.cell, cell.hidden_size, cell.num_layers, cell.dropout) == ("gru", 512, 3, 0.1)
     assert sorted(cell) == sorted(["cell", "hidden_size", "num_layers", "bidirectional", "dropout",
                                        "dilations", "backend", "learn_initial_state", "delays", "layer_mix",
-                                       "cell_kwargs", "weight_drop"])
+                                       "cell_kwargs", "weight_drop", *LAYER_OPTION_KEYS])

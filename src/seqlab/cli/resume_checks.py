@@ -17,6 +17,7 @@ import lightning as L
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from seqlab.nn.layer_options import CELL_CONFIG_DEFAULTS
 from seqlab.reliability.stored_values import check_finite, plain_container
 from seqlab.reliability.task_from_checkpoint import CONFIG_KEY
 
@@ -40,6 +41,9 @@ def check_same_settings(cfg: DictConfig, stored_config: Mapping[str, Any], where
         stored = plain_container(stored_config.get(section) or {})
         if not isinstance(stored, Mapping):
             continue
+        if section == "cell":  # a checkpoint from before the layer options: their defaults match
+            given = {k: v for k, v in given.items()
+                     if k in stored or k not in CELL_CONFIG_DEFAULTS or v != CELL_CONFIG_DEFAULTS[k]}
         if section == "task":
             given = {k: v for k, v in given.items() if k not in RESUME_FREE_TASK_KEYS}
             stored = {k: v for k, v in stored.items() if k not in RESUME_FREE_TASK_KEYS}

@@ -10,12 +10,15 @@ import warnings
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from seqlab.cells.base import RecurrentCell, State
-from seqlab.nn.inputs import SequenceBatch, check_dtype, format_output, parse_hx, to_sequence_batch
+from seqlab.nn.inputs import SequenceBatch, check_dtype, parse_hx, to_sequence_batch
 from seqlab.nn.layer_mix import ScalarMix
+from seqlab.nn.layer_options import make_layer_options
+from seqlab.nn.layer_states import finish_forward, parse_layer_hx
+from seqlab.nn.merge import merged_size
+from seqlab.nn.stack import join_states, run_stack, split_states
 from seqlab.nn.time_loop import run_direction
 
 
@@ -63,12 +66,17 @@ class RecurrentBase(nn.Module):
             used for every sequence when `forward` gets no `hx`.
         layer_mix: the output is ELMo's scalar mix of every layer's output (`seqlab.nn.layer_mix`) instead
             of the last layer's; `h_n` is unchanged.
+        **options: `input_dropout`, `recurrent_dropout`, `dropout_mode`, `zoneout`, `zoneout_hidden`,
+            `zoneout_cell`, `merge_mode`, `residual`, `return_all_states` (`seqlab.nn.layer_options`).
+            Set `mask_recorder` to a list to receive every regularisation mask drawn (for tests).
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool,
                  dilations, dropout: float, batch_first: bool, *, learn_initial_state: bool = False,
-                 layer_mix: bool = False) -> None:
+                 layer_mix: bool = False, **options) -> None:
         nn.Module.__init__(self)  # not super(): in seqlab.nn.LSTM the next class is torch.nn.LSTM (flat.py)
+        self.options = make_layer_options(type(self).__name__, num_layers, bidirectional, options)
+        self.mask_recorder: list | None = None
         self.dilations = check_layer_args(num_layers, dropout, bidirectional, dilations)
         for name, value in (("learn_initial_state", learn_initial_state), ("layer_mix", layer_mix)):
             if not isinstance(value, bool):
@@ -108,8 +116,21 @@ class RecurrentBase(nn.Module):
     # ------------------------------------------------------------------------------------- public
     @property
     def output_size(self) -> int:
-        """Features of `output` per step: `num_directions * cell.output_size`."""
-        return self.num_directions * self._layer_cells()[0][0].output_size
+        """Features of `output` per step: `num_directions * cell.output_size` (of the last layer), or one
+        direction's for `merge_mode` sum, mul, ave and none (each tensor of the pair)."""
+        return merged_size(self.options.merge_mode, self._layer_cells()[-1][0].output_size) \
+            if self.bidirectional else self._layer_cells()[-1][0].output_size
+
+    def needs_time_loop(self) -> str:
+        """Why this forward must run seqlab's time loop rather than a fused kernel ("" if nothing does)."""
+        reasons = [self.options.regularisation.loop_reason(self.training, self.dropout)]
+        reasons += [f"{name}=True" for name in ("residual", "return_all_states")
+                    if getattr(self.options, name)]
+        return ", ".join(r for r in reasons if r)
+
+    def _per_layer_states(self) -> bool:
+        """Whether `hx`/`h_n` are lists per layer (layers with different state sizes)."""
+        return False
 
     @property
     def cells(self) -> list[RecurrentCell]:
@@ -137,7 +158,10 @@ class RecurrentBase(nn.Module):
         batch = to_sequence_batch(owner, input, self.input_size, self.batch_first, lengths)
         check_dtype(owner, batch.x, cells[0][0].weight_ih)
         sizes = cells[0][0].state_sizes
-        states = parse_hx(owner, hx, sizes, self.num_layers * self.num_directions, batch)
+        if self._per_layer_states():
+            states = parse_layer_hx(owner, hx, cells, self.num_directions, batch)
+        else:
+            states = parse_hx(owner, hx, sizes, self.num_layers * self.num_directions, batch)
         if states is None and self.initial_state is not None:
             batch_size = batch.x.shape[1]
             states = tuple(s.unsqueeze(1).expand(-1, batch_size, -1)
@@ -145,35 +169,18 @@ class RecurrentBase(nn.Module):
         elif states is None:
             shape = (self.num_layers * self.num_directions, batch.x.shape[1])
             states = tuple(batch.x.new_zeros(*shape, n) for n in sizes)  # (L*D, B, n)
-        output, states = self._run(cells, batch, states)
-        return format_output(batch, output, states)
+        return finish_forward(self, batch, *self._run(cells, batch, states))
 
     # ------------------------------------------------------------------------------------- the loop
-    def _run_time_loop(self, cells, batch: SequenceBatch, states: tuple[Tensor, ...], run_one=run_direction):
-        """Stack the layers: `run_one` (default `seqlab.nn.time_loop.run_direction`, same signature) runs
-        one direction of one layer; dropout between layers, diagnostics recording and the layer mix are
-        here."""
-        finals: list[list[Tensor]] = [[] for _ in states]
-        layer_input = batch.x  # (T, B, I)
-        layer_outputs = []
-        for layer, layer_cells in enumerate(cells):
-            outputs = []
-            for direction, cell in enumerate(layer_cells):
-                index = layer * self.num_directions + direction
-                initial = tuple(s[index] for s in states)  # ((B, n), ...)
-                output, final = run_one(cell, layer_input, initial, batch.lengths,
-                                              self.dilations[layer], reverse=direction == 1)
-                outputs.append(output)  # (T, B, H_out)
-                for k, s in enumerate(final):
-                    finals[k].append(s)
-            layer_output = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)  # (T, B, D*H_out)
-            if self.output_recorder is not None:
-                recorded = layer_output.transpose(0, 1)  # (B, T, D*H_out)
-                self.output_recorder.append(recorded)
-                layer_output = recorded.transpose(0, 1)  # (T, B, D*H_out), downstream of the recorded tensor
-            layer_outputs.append(layer_output)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_output = F.dropout(layer_output, self.dropout, training=True)
-            layer_input = layer_output
-        output = layer_input if self.layer_mix is None else self.layer_mix(layer_outputs)  # (T, B, D*H_out)
-        return output, tuple(torch.stack(f) for f in finals)  # (T, B, D*H_out), ((L*D, B, n), ...)
+    def _run_time_loop(self, cells, batch: SequenceBatch, states, run_one=run_direction):
+        """Stack the layers (`seqlab.nn.stack.run_stack`): `run_one` (default
+        `seqlab.nn.time_loop.run_direction`, same signature) runs one direction of one layer. Returns
+        `(output, final states)`, and every step's states third when `return_all_states`."""
+        per_layer = isinstance(states, list)
+        output, finals, all_states = run_stack(self, cells, batch.x, batch.lengths,
+                                               split_states(states, self.num_directions), run_one)
+        finals = join_states(finals, self.num_directions, per_layer)  # ((L*D, B, n), ...) or per layer
+        if all_states is None:
+            return output, finals
+        all_states = join_states(all_states, self.num_directions, per_layer)  # ((L*D, T, B, n), ...)
+        return output, finals, all_states

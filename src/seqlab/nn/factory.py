@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from seqlab.cells import make_cell
+from seqlab.nn.layer_specs import build_layer_stack
 from seqlab.nn.recurrent import Recurrent
 from seqlab.nn.torch_modules import GRU, LSTM, RNN
 
@@ -18,7 +19,8 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
                    bidirectional: bool = False, dropout: float = 0.0, dilations=None,
                    batch_first: bool = True, backend: str = "auto",
                    cell_kwargs: dict | None = None, delays=None, learn_initial_state: bool = False,
-                   layer_mix: bool = False, weight_drop: float = 0.0) -> nn.Module:
+                   layer_mix: bool = False, weight_drop: float = 0.0, layers=None,
+                   **layer_options) -> nn.Module:
     """`seqlab.nn.LSTM/GRU/RNN` for "lstm"/"gru"/"rnn" (with `cell_kwargs` such as `proj_size`, `peephole`,
     `coupled`, `nonlinearity` passed through), `Recurrent(make_cell(cell, ...))` for any other cell name.
 
@@ -28,12 +30,29 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
     carries the history of past outputs). `backend` applies to the torch families only; another cell with
     `backend="torch"` is a ValueError. `learn_initial_state` and `layer_mix`: see `seqlab.nn.base`.
     `weight_drop` (DropConnect on W_hh, see `seqlab.nn.flat`) exists for the torch families only; > 0 with
-    another cell is a ValueError.
+    another cell is a ValueError. `layer_options` (`recurrent_dropout`, `zoneout`, `merge_mode`, `residual`,
+    ...): `seqlab.nn.layer_options` (a None value means the default). `layers`: a list of layer specs
+    (`{cell: lstm, hidden_size: 128, ...}`, other keys are that cell's options), one per layer, built as
+    `Recurrent([cell_1, cell_2, ...])`; it replaces `cell`, `hidden_size`, `num_layers` and `cell_kwargs`
+    (`seqlab.nn.layer_specs`).
     """
+    layer_options = {k: v for k, v in layer_options.items() if v is not None}
+    if layers is not None and cell_kwargs:
+        raise ValueError("cell_kwargs configure one cell; with layers, give each cell's options in its spec "
+                         f"(layers=[{{cell: ..., hidden_size: ..., <option>: ...}}]); got cell_kwargs="
+                         f"{cell_kwargs}")
+    if layers is not None and weight_drop:
+        raise ValueError(f"weight_drop is only available for the cells lstm, gru, rnn, not for a stack of layer "
+                         f"specs; got weight_drop={weight_drop!r} with layers")
+    if layers is not None:
+        return build_layer_stack(layers, input_size, bidirectional=bidirectional, dropout=dropout,
+                                 dilations=dilations, batch_first=batch_first, backend=backend, delays=delays,
+                                 learn_initial_state=learn_initial_state, layer_mix=layer_mix,
+                                 **layer_options)
     cell_kwargs = dict(cell_kwargs or {})
     layer_args = {"num_layers": num_layers, "bidirectional": bidirectional, "dropout": dropout,
                   "batch_first": batch_first, "dilations": dilations,
-                  "learn_initial_state": learn_initial_state, "layer_mix": layer_mix}
+                  "learn_initial_state": learn_initial_state, "layer_mix": layer_mix, **layer_options}
     if cell in TORCH_FAMILIES and not cell_kwargs.get("full_gate_recurrence") and delays is None:
         module_kwargs = {k: cell_kwargs.pop(k) for k in MODULE_OPTIONS[cell] if k in cell_kwargs}
         return TORCH_FAMILIES[cell](input_size, hidden_size, backend=backend, cell=cell_kwargs or None,

@@ -58,9 +58,9 @@ class FlatRecurrent(RecurrentBase, nn.RNNBase):
                  dropout: float, bidirectional: bool, *, make_cell: Callable[[int], RecurrentCell], mode: str,
                  torch_mode: str | None, why_custom: str, dilations, backend: str, device, dtype,
                  learn_initial_state: bool = False, layer_mix: bool = False,
-                 weight_drop: float = 0.0) -> None:
+                 weight_drop: float = 0.0, **options) -> None:
         super().__init__(input_size, hidden_size, num_layers, bidirectional, dilations, dropout, batch_first,
-                         learn_initial_state=learn_initial_state, layer_mix=layer_mix)
+                         learn_initial_state=learn_initial_state, layer_mix=layer_mix, **options)
         if isinstance(hidden_size, bool) or not isinstance(hidden_size, int) or hidden_size < 1:
             raise ValueError(f"hidden_size must be a positive integer, got {hidden_size!r}")
         if (isinstance(weight_drop, bool) or not isinstance(weight_drop, (int, float))
@@ -127,7 +127,7 @@ class FlatRecurrent(RecurrentBase, nn.RNNBase):
         layer only when every sequence of the batch has the full length, `equal_lengths`)."""
         if self._backend == "auto":
             return (self._torch_mode is not None and not self.recording() and not exporting()
-                    and (equal_lengths or not self._dilated()))
+                    and (equal_lengths or not self._dilated()) and not self.needs_time_loop())
         return self._backend == "torch"
 
     def _dilated(self) -> bool:
@@ -170,6 +170,9 @@ class FlatRecurrent(RecurrentBase, nn.RNNBase):
         return self.num_directions * self._cells[0][0].output_size
 
     def _run(self, cells, batch, states):
+        if self._backend == "torch" and self.needs_time_loop():
+            raise ValueError(f"{type(self).__name__}: backend='torch' cannot run {self.needs_time_loop()} "
+                             "(seqlab's time loop does); use backend='auto'")
         if not self.uses_torch_kernel(equal_lengths=batch.lengths is None):
             return self._run_time_loop(cells, batch, states)
         if self._dilated():
@@ -207,4 +210,4 @@ class FlatRecurrent(RecurrentBase, nn.RNNBase):
             parts.append(f"weight_drop={self.weight_drop}")
         if self._torch_mode is None:
             parts.append(self._why_custom)
-        return ", ".join(parts)
+        return ", ".join(parts + self.options.extra_repr_parts())

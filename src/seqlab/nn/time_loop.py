@@ -6,6 +6,8 @@ recurrence (`cell.fused_steps`, e.g. the plain LSTM) runs it in one call; otherw
 with one `torch.stack`.
 Variable lengths are handled with a per-step mask that freezes each sequence's state after its last real step
 and zeroes its padded outputs; the reverse direction reverses each sequence within its own length.
+A `StepRegulariser` (`seqlab.nn.regularisation`: variational dropout, zoneout) wraps every step when given,
+and `step_states` collects every step's full state; either one forces the step loop.
 """
 
 from __future__ import annotations
@@ -16,38 +18,52 @@ from torch import Tensor
 from seqlab.cells.base import RecurrentCell, State
 from seqlab.nn.dilation import fold_time, last_step_chain, repeat_for_chains, unfold_time
 from seqlab.nn.export_loop import exporting, scan_steps
+from seqlab.nn.regularisation import StepRegulariser
 
 
 def run_steps(cell: RecurrentCell, x_proj: Tensor, state: State, mask: Tensor | None = None,
-              reverse: bool = False) -> tuple[Tensor, State]:
+              reverse: bool = False, regulariser: StepRegulariser | None = None,
+              step_states: list[Tensor] | None = None) -> tuple[Tensor, State]:
     """Run `cell.step` over `x_proj (T, B, G*H)` from `state`; returns `(outputs (T, B, H_out), final state)`.
 
     `mask (T, B, 1)` (bool) marks real steps: where it is False the state is kept and the output is zero.
     `reverse` walks time backwards (outputs stay aligned with their input steps).
     Unmasked, the cell's fused kernel (`cell.fused_steps`) runs all steps at once where it has one.
+    `regulariser` wraps each step; `step_states` (a list) receives one `(T, B, n)` tensor per state tensor.
     """
-    if mask is None and exporting():
+    plain = regulariser is None and step_states is None
+    if mask is None and plain and exporting():
         return scan_steps(cell, x_proj, state, reverse)  # one traced step: T stays dynamic
-    if mask is None:
+    if mask is None and plain:
         fused = cell.fused_steps(x_proj, state, reverse=reverse)
         if fused is not None:
             return fused
     steps = x_proj.unbind(0)
     masks = mask.unbind(0) if mask is not None else (None,) * len(steps)
     order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
-    outputs = []
+    outputs, seen = [], []
     for t in order:
-        h, new_state = cell.step(steps[t], state)
+        read = state if regulariser is None else regulariser.before(state)
+        h, new_state = cell.step(steps[t], read)
+        if regulariser is not None:
+            h, new_state = regulariser.after(state, h, new_state)
         if masks[t] is not None:
             new_state = tuple(torch.where(masks[t], new, old)
                               for new, old in zip(new_state, state, strict=True))
         state = new_state
         outputs.append(h)
+        if step_states is not None:
+            seen.append(state)
     if reverse:
         outputs.reverse()
+        seen.reverse()
     output = torch.stack(outputs)  # (T, B, H_out)
     if mask is not None:
         output = output.masked_fill(~mask, 0.0)  # (T, B, H_out)
+    if step_states is not None:
+        for k in range(len(state)):
+            states_k = torch.stack([s[k] for s in seen])  # (T, B, n)
+            step_states.append(states_k if mask is None else states_k.masked_fill(~mask, 0.0))
     return output, state
 
 
@@ -66,15 +82,22 @@ def time_mask(lengths: Tensor, max_len: int) -> Tensor:
 
 
 def run_direction(cell: RecurrentCell, x: Tensor, state: State, lengths: Tensor | None, dilation: int,
-                  reverse: bool) -> tuple[Tensor, State]:
+                  reverse: bool, regulariser: StepRegulariser | None = None,
+                  all_states: list[Tensor] | None = None) -> tuple[Tensor, State]:
     """One direction of one layer over `x (T, B, I)`: `(outputs (T, B, H_out), final state ((B, n), ...))`.
 
     With `dilation` d > 1 time is folded into the batch (d interleaved chains, T padded up to a multiple of d)
     and the final state is that of the chain holding each sequence's last real step.
+    `regulariser`: see `run_steps`; `all_states` (a list) receives every step's state, `(T, B, n)` per tensor,
+    aligned with the outputs.
     """
     x_proj = cell.project_input(x)  # (T, B, G*H)
+    loop = {"regulariser": regulariser, "step_states": [] if all_states is not None else None}
     if dilation == 1 and lengths is None:
-        return run_steps(cell, x_proj, state, reverse=reverse)
+        output, state = run_steps(cell, x_proj, state, reverse=reverse, **loop)
+        if all_states is not None:
+            all_states.extend(loop["step_states"])
+        return output, state
     if reverse:
         x_proj = reverse_within_lengths(x_proj, lengths)  # (T, B, G*H)
     max_len, batch_size = x_proj.shape[:2]
@@ -87,14 +110,18 @@ def run_direction(cell: RecurrentCell, x: Tensor, state: State, lengths: Tensor 
         full = torch.full((batch_size,), max_len, device=x_proj.device, dtype=torch.long)
         mask = time_mask(full if lengths is None else lengths, padded_len)  # (T_pad, B, 1)
     if dilation == 1:
-        output, state = run_steps(cell, x_proj, state, mask)
+        output, state = run_steps(cell, x_proj, state, mask, **loop)
     else:
         chain_mask = None if mask is None else fold_time(mask, dilation)  # (T_pad/d, d*B, 1)
         chain_state = tuple(repeat_for_chains(s, dilation) for s in state)  # ((d*B, n), ...)
-        output, chain_state = run_steps(cell, fold_time(x_proj, dilation), chain_state, chain_mask)
+        output, chain_state = run_steps(cell, fold_time(x_proj, dilation), chain_state, chain_mask, **loop)
         output = unfold_time(output, dilation, max_len)  # (T, B, H_out)
+        if all_states is not None:
+            loop["step_states"] = [unfold_time(s, dilation, max_len) for s in loop["step_states"]]
         last = torch.full((batch_size,), max_len, device=x_proj.device) if lengths is None else lengths
         state = tuple(last_step_chain(s, last - 1, dilation) for s in chain_state)
     if reverse:
         output = reverse_within_lengths(output, lengths)  # (T, B, H_out)
+    if all_states is not None:
+        all_states.extend(reverse_within_lengths(s, lengths) if reverse else s for s in loop["step_states"])
     return output, state

@@ -4,7 +4,10 @@ Same positional arguments, parameter names and return values as torch; keyword-o
 `peephole` (True/"diagonal" or "full"), `coupled` (LSTM), `dilations`, `cell` (a `seqlab.cells` name to use
 instead of the default family, or a dict of extra options for the default cell), `backend` (see
 `seqlab.nn.flat`), `learn_initial_state` and `layer_mix` (see `seqlab.nn.base`), `weight_drop` (DropConnect
-on `weight_hh`, see `seqlab.nn.flat`).
+on `weight_hh`, see `seqlab.nn.flat`), and the layer options of `seqlab.nn.layer_options` (`recurrent_dropout`,
+`input_dropout`, `dropout_mode`, `zoneout`, `zoneout_hidden`, `zoneout_cell`, `merge_mode`, `residual`,
+`return_all_states`). With a recurrent regularisation rate > 0, training runs seqlab's time loop; `eval()`
+(and every rate 0) keeps torch's kernel, and so does `weight_drop`.
 
 Each is a subclass of torch's class (`isinstance(seqlab.nn.LSTM(3, 4), torch.nn.LSTM)`), with seqlab's
 `forward` and parameters (see `seqlab.nn.flat`): code that checks types, subclasses torch's classes with a
@@ -77,7 +80,7 @@ class LSTM(FlatRecurrent, nn.LSTM):
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  proj_size: int = 0, *, peephole: bool | str = False, coupled: bool = False, dilations=None,
                  cell=None, backend: str = "auto", device=None, dtype=None, learn_initial_state: bool = False,
-                 layer_mix: bool = False, weight_drop: float = 0.0) -> None:
+                 layer_mix: bool = False, weight_drop: float = 0.0, **layer_options) -> None:
         options = {"bias": bias}
         if proj_size:
             options["proj_size"] = proj_size
@@ -90,7 +93,7 @@ class LSTM(FlatRecurrent, nn.LSTM):
                          make_cell=partial(make, hidden_size=hidden_size), mode="LSTM", torch_mode=mode,
                          why_custom=why, dilations=dilations, backend=backend, device=device, dtype=dtype,
                          learn_initial_state=learn_initial_state, layer_mix=layer_mix,
-                         weight_drop=weight_drop)
+                         weight_drop=weight_drop, **layer_options)
         self.proj_size = proj_size
 
 
@@ -101,14 +104,14 @@ class GRU(FlatRecurrent, nn.GRU):
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, *,
                  dilations=None, cell=None, backend: str = "auto", device=None, dtype=None,
                  learn_initial_state: bool = False, layer_mix: bool = False, weight_drop: float = 0.0,
-                 proj_size=_NOT_GIVEN) -> None:
+                 proj_size=_NOT_GIVEN, **layer_options) -> None:
         _refuse_proj_size(proj_size)
         make, mode, why = _cell_factory("GRU", "gru", cell, {"bias": bias}, 1, "GRU")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          make_cell=partial(make, hidden_size=hidden_size), mode="GRU", torch_mode=mode,
                          why_custom=why, dilations=dilations, backend=backend, device=device, dtype=dtype,
                          learn_initial_state=learn_initial_state, layer_mix=layer_mix,
-                         weight_drop=weight_drop)
+                         weight_drop=weight_drop, **layer_options)
 
 
 class RNN(FlatRecurrent, nn.RNN):
@@ -118,7 +121,7 @@ class RNN(FlatRecurrent, nn.RNN):
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, *, dilations=None, cell=None, backend: str = "auto",
                  device=None, dtype=None, learn_initial_state: bool = False, layer_mix: bool = False,
-                 weight_drop: float = 0.0, proj_size=_NOT_GIVEN) -> None:
+                 weight_drop: float = 0.0, proj_size=_NOT_GIVEN, **layer_options) -> None:
         _refuse_proj_size(proj_size)
         modes = {"tanh": "RNN_TANH", "relu": "RNN_RELU"}
         if nonlinearity not in (*modes, "linear"):
@@ -132,4 +135,4 @@ class RNN(FlatRecurrent, nn.RNN):
                          mode=modes.get(nonlinearity, "RNN_LINEAR"), torch_mode=mode, why_custom=why,
                          dilations=dilations, backend=backend, device=device, dtype=dtype,
                          learn_initial_state=learn_initial_state, layer_mix=layer_mix,
-                         weight_drop=weight_drop)
+                         weight_drop=weight_drop, **layer_options)
