@@ -42,8 +42,8 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
                          f"(layers=[{{cell: ..., hidden_size: ..., <option>: ...}}]); got cell_kwargs="
                          f"{cell_kwargs}")
     if layers is not None and weight_drop:
-        raise ValueError(f"weight_drop is only available for the cells lstm, gru, rnn, not for a stack of layer "
-                         f"specs; got weight_drop={weight_drop!r} with layers")
+        raise ValueError(f"weight_drop is only available for the cells lstm, gru, rnn, not for a stack of "
+                         f"layer specs; got weight_drop={weight_drop!r} with layers")
     if layers is not None:
         return build_layer_stack(layers, input_size, bidirectional=bidirectional, dropout=dropout,
                                  dilations=dilations, batch_first=batch_first, backend=backend, delays=delays,

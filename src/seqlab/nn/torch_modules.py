@@ -3,11 +3,11 @@
 Same positional arguments, parameter names and return values as torch; keyword-only extras:
 `peephole` (True/"diagonal" or "full"), `coupled` (LSTM), `dilations`, `cell` (a `seqlab.cells` name to use
 instead of the default family, or a dict of extra options for the default cell), `backend` (see
-`seqlab.nn.flat`), `learn_initial_state` and `layer_mix` (see `seqlab.nn.base`), `weight_drop` (DropConnect
-on `weight_hh`, see `seqlab.nn.flat`), and the layer options of `seqlab.nn.layer_options` (`recurrent_dropout`,
-`input_dropout`, `dropout_mode`, `zoneout`, `zoneout_hidden`, `zoneout_cell`, `merge_mode`, `residual`,
-`return_all_states`). With a recurrent regularisation rate > 0, training runs seqlab's time loop; `eval()`
-(and every rate 0) keeps torch's kernel, and so does `weight_drop`.
+`seqlab.nn.flat`), `learn_initial_state` and `layer_mix` (see `seqlab.nn.base`), `weight_drop`
+(DropConnect on `weight_hh`, see `seqlab.nn.flat`), and the layer options of `seqlab.nn.layer_options`
+(`recurrent_dropout`, `input_dropout`, `dropout_mode`, `zoneout`, `zoneout_hidden`, `zoneout_cell`,
+`merge_mode`, `residual`, `return_all_states`). With a recurrent regularisation rate > 0, training runs
+seqlab's time loop; `eval()` (and every rate 0) keeps torch's kernel, and so does `weight_drop`.
 
 Each is a subclass of torch's class (`isinstance(seqlab.nn.LSTM(3, 4), torch.nn.LSTM)`), with seqlab's
 `forward` and parameters (see `seqlab.nn.flat`): code that checks types, subclasses torch's classes with a
