@@ -18,7 +18,8 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
                    bidirectional: bool = False, dropout: float = 0.0, dilations=None,
                    batch_first: bool = True, backend: str = "auto",
                    cell_kwargs: dict | None = None, delays=None, learn_initial_state: bool = False,
-                   layer_mix: bool = False) -> nn.Module:
+                   layer_mix: bool = False, name: str | None = None,
+                   package: str | None = None) -> nn.Module:
     """`seqlab.nn.LSTM/GRU/RNN` for "lstm"/"gru"/"rnn" (with `cell_kwargs` such as `proj_size`, `peephole`,
     `coupled`, `nonlinearity` passed through), `Recurrent(make_cell(cell, ...))` for any other cell name.
 
@@ -27,7 +28,10 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
     torch's `(h, c)` API cannot return, so it runs on `Recurrent`; so does any cell with `delays` (the state
     carries the history of past outputs). `backend` applies to the torch families only; another cell with
     `backend="torch"` is a ValueError. `learn_initial_state` and `layer_mix`: see `seqlab.nn.base`.
+    `cell="custom"` builds the user's cell registered as `name` (`seqlab.cells.plugins`); `package` (plain
+    text, set by the `custom` config) names its distribution in the error where it is not installed.
     """
+    cell = custom_cell_name(cell, name)
     cell_kwargs = dict(cell_kwargs or {})
     layer_args = {"num_layers": num_layers, "bidirectional": bidirectional, "dropout": dropout,
                   "batch_first": batch_first, "dilations": dilations,
@@ -39,4 +43,17 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
     if backend not in ("auto", "custom"):
         raise ValueError(f"backend={backend!r} is only available for the cells lstm, gru, rnn; "
                          f"got cell={cell!r}")
-    return Recurrent(make_cell(cell, input_size, hidden_size, **cell_kwargs), delays=delays, **layer_args)
+    return Recurrent(make_cell(cell, input_size, hidden_size, package=package, **cell_kwargs), delays=delays,
+                     **layer_args)
+
+
+def custom_cell_name(cell: str, name: str | None) -> str:
+    """The cell to build: `name` for `cell="custom"` (a registered user cell), else `cell` itself."""
+    if cell != "custom":
+        if name is not None:
+            raise ValueError(f"cell.name={name!r} is only read with cell=custom; got cell={cell!r}")
+        return cell
+    if not isinstance(name, str) or not name:
+        raise ValueError("cell=custom needs cell.name=<the name your package registers> (register_cell or "
+                         f"the seqlab.cells entry point group); got cell.name={name!r}")
+    return name

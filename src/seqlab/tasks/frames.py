@@ -1,8 +1,9 @@
 """task=frames: next-frame prediction over videos `(B, T, C, H, W)` (e.g. `dataset=bouncing_balls`).
 
 The recurrent module reads the frames flattened, `(B, T, C·H·W)`; its output at step t predicts frame t+1.
-With `cell=conv_lstm` (Shi et al. 2015) the task sets the cell's `frame_size` from the data and a 1×1
-convolution maps the hidden channels to the frame's channels; any other cell gets a linear layer to C·H·W.
+With `cell=conv_lstm` (Shi et al. 2015) or `cell=conv_gru` (Ballas et al. 2016) the task sets the cell's
+`frame_size` from the data and a 1×1 convolution maps the hidden channels to the frame's channels; any other
+cell gets a linear layer to C·H·W.
 Pixels are intensities in [0, 1]: the loss is the binary cross-entropy of the predicted logits, and
 `val/mse` (`test/mse`) the mean squared error of the predicted intensities, beside `val/mse_copy`, that of
 the trivial guess "frame t+1 = frame t". On the first validation batch of each epoch the first video's
@@ -45,7 +46,7 @@ class FramesTask(SupervisedTask):
                              "predicts); set cell.bidirectional=false")
         self.frame_shape = (channels, height, width)
         self.max_images = max_images
-        self.convolutional = self.rnn_spec.get("cell") == "conv_lstm"
+        self.convolutional = self.rnn_spec.get("cell") in ("conv_lstm", "conv_gru")
         spec = dict(self.rnn_spec)
         if self.convolutional:
             options = dict(spec.get("cell_kwargs") or {})
