@@ -3,7 +3,8 @@
 Each sequence shows `num_balls` balls of radius `radius` moving at `speed` pixels per step in a `size`×`size`
 box (on a line of `size` pixels with `dims=1`), bouncing off its walls (each wall reflects the velocity;
 balls pass through each other). Frames are one channel with intensities in [0, 1]: a disc with an
-anti-aliased one-pixel edge, the brighter ball where two overlap. Start positions and directions are drawn from a seed, so every run (and split) sees the same videos.
+anti-aliased one-pixel edge, the brighter ball where two overlap. Start positions and directions are drawn
+from a seed, so every run (and split) sees the same videos.
 """
 
 from __future__ import annotations

@@ -36,8 +36,8 @@ class FramesTask(SupervisedTask):
         optimization: `optimizer`, `lr`, `weight_decay`, `lr_schedule` (see `SequenceTask`).
     """
 
-    def __init__(self, rnn: dict[str, Any], channels: int, height: int | None, width: int, max_images: int = 8,
-                 **optimization: Any) -> None:
+    def __init__(self, rnn: dict[str, Any], channels: int, height: int | None, width: int,
+                 max_images: int = 8, **optimization: Any) -> None:
         for name, value in (("channels", channels), ("height", height), ("width", width)):
             if value is not None or name != "height":
                 check_integer(name, value)
