@@ -15,7 +15,7 @@ from cli_helpers import TINY, compose_config
 from seqlab.cli.choices import group_options
 from seqlab.cli.train import train
 
-# cell=custom needs cell.name (tests/cells/test_custom_cell.py)
+# cell=custom needs cell.name (tests/cli/test_custom_cell.py)
 PRESETS = [p for p in group_options("cell") if p not in ("lstm_bidirectional", "custom")]
 
 
