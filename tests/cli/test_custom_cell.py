@@ -43,9 +43,10 @@ class ScaledTanhCell(RecurrentCell):
         h = self.scale * torch.tanh(torch.addmm(x_proj_t, h, self.weight_hh.t()))
         return h, (h,)
 '''
-TRAIN = ["task=regress", "dataset.length=8", "dataset.num_train=16", "dataset.num_val=8", "dataset.num_test=8",
-         "dataset.batch_size=4", "cell.hidden_size=4", "trainer.max_steps=2", "trainer.val_check_interval=2", "trainer.limit_val_batches=1",
-         "trainer.num_sanity_val_steps=0", "~logger", *QUIET]
+TRAIN = ["task=regress", "dataset.length=8", "dataset.num_train=16", "dataset.num_val=8",
+         "dataset.num_test=8", "dataset.batch_size=4", "cell.hidden_size=4", "trainer.max_steps=2",
+         "trainer.val_check_interval=2", "trainer.limit_val_batches=1", "trainer.num_sanity_val_steps=0",
+         "~logger", *QUIET]
 
 
 def write_distribution(site: Path) -> Path:
@@ -140,7 +141,8 @@ def test_command_line_with_the_users_config_dir(tmp_path):
     site = write_distribution(tmp_path / "site")
     conf = tmp_path / "conf" / "cell"
     conf.mkdir(parents=True)
-    (conf / "mine.yaml").write_text("defaults:\n  - custom\n  - _self_\nname: mine\ncell_kwargs:\n  scale: 0.5\n")
+    (conf / "mine.yaml").write_text("defaults:\n  - custom\n  - _self_\n"  # seqlab's cell/custom.yaml
+                                    "name: mine\ncell_kwargs:\n  scale: 0.5\n")
     env = {"PYTHONPATH": str(site)}
     run_dir = tmp_path / "run"
     trained = run_cli("train.py", ["--config-dir", str(tmp_path / "conf"), "cell=mine", *TRAIN,
