@@ -92,12 +92,12 @@ def cell_class(name: str, package: str | None = None) -> type[RecurrentCell]:
         dists = ", ".join(sorted(_distribution(ep) for ep in found))
         raise ValueError(f"cell {name!r} is provided by several installed packages ({dists}); uninstall one")
     if not found:
-        hint = (f"it comes from the package {package!r}, which is not installed here (pip install it)"
-                if isinstance(package, str) and package else
-                f"register it with seqlab.cells.register_cell({name!r}, ...) or install the "
-                f"package with its entry point in group {GROUP!r}")
         choices = ", ".join([*builtin, *_registered])
-        raise ValueError(f"unknown cell {name!r}; choose one of {choices}; {hint}")
+        if isinstance(package, str) and package:
+            raise ValueError(f"unknown cell {name!r}: it comes from the package {package!r}, which is not "
+                             f"installed here (install it, then retry); the cells here: {choices}")
+        raise ValueError(f"unknown cell {name!r}; choose one of {choices}; or register yours with "
+                         f"seqlab.cells.register_cell({name!r}, ...) or an entry point in group {GROUP!r}")
     loaded = found[0].load()
     _check_class(name, loaded, f"entry point {found[0].value} of {_distribution(found[0])}")
     _registered[name] = loaded
