@@ -84,7 +84,8 @@ def test_memory_horizon_sweeps_the_cells_and_lengths_of_the_issue():
     assert chrono.cell.cell_kwargs.chrono_init == 200  # T_max follows the horizon
     assert compose_train(["cell=gru_chrono"]).cell.cell_kwargs.chrono_init == 100  # outside an experiment
     indrnn = compose_train(["experiment=memory_horizon", "cell=indrnn_bounded", "horizon=1000"])
-    assert indrnn.cell.cell_kwargs.recurrent_max_steps == 1000 and indrnn.cell.num_layers == 2  # |u| <= 2^(1/T)
+    assert indrnn.cell.cell_kwargs.recurrent_max_steps == 1000  # |u| <= 2^(1/T)
+    assert indrnn.cell.num_layers == 2
 
 
 def test_bidirectional_lookahead_sweeps_the_direction_on_the_lookahead_tags():
