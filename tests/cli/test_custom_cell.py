@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_helpers import QUIET, REPO_ROOT, compose_config, run_cli
+from cli_helpers import QUIET, REPO_ROOT, TINY, compose_config, run_cli
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from seqlab.cells import RecurrentCell, make_cell, plugins, register_cell
 from seqlab.cli.checkpoints import load_task, read_checkpoint
@@ -107,6 +108,35 @@ def test_register_cell_in_code_with_every_layer_option(monkeypatch):
         register_cell("bad", torch.nn.Linear)
     with pytest.raises(ValueError, match=r"cell=custom needs cell.name="):
         make_recurrent("custom", 3, 4)
+
+
+# Every task but classify (its dataset lives in ../shared), tiny; each with the diagnostics callbacks.
+TASKS = {
+    "regress": ["dataset.length=8", "dataset.num_train=8", "dataset.num_val=4", "dataset.num_test=4"],
+    "tag": ["dataset.gap=5", "dataset.num_train=8", "dataset.num_val=4", "dataset.num_test=4"],
+    "seq2seq": ["dataset.num_train=8", "dataset.num_val=4", "dataset.num_test=4", "task.max_length=12"],
+    "generate": [],
+    "frames": ["dataset.length=4", "dataset.size=6", "dataset.radius=1.0", "dataset.num_train=4",
+               "dataset.num_val=2", "dataset.num_test=2"],
+}
+
+
+SHORT = ["trainer.max_steps=2", "trainer.limit_train_batches=2", "trainer.limit_val_batches=1",
+         "trainer.limit_test_batches=1", "trainer.num_sanity_val_steps=0"]
+
+
+@pytest.mark.parametrize("task", [*TASKS, "charlm"])
+def test_a_registered_cell_trains_every_task_with_the_diagnostics(task, tmp_path, monkeypatch, corpus_file):
+    monkeypatch.setattr(plugins, "_registered", {})
+    register_cell("halving", Doubling)
+    data = TASKS[task] if task in TASKS else ["dataset=textfile", f"dataset.path={corpus_file}", *TINY]
+    overrides = [f"task={task}", "cell=custom", "cell.name=halving", "cell.hidden_size=4",
+                 "callbacks=diagnostics", "dataset.batch_size=2", *SHORT, *QUIET, *data]
+    best = train(compose_config("train", overrides, tmp_path / "run"))
+    assert best is not None and best == best  # finite: NaN != NaN
+    events = EventAccumulator(str(next((tmp_path / "run").rglob("events.out.tfevents.*")).parent))
+    events.Reload()
+    assert any(tag.startswith("grad_flow/") for tag in events.Tags()["scalars"])  # the diagnostics ran
 
 
 def test_entry_point_trains_and_its_checkpoint_loads_only_where_installed(installed, tmp_path):
