@@ -74,7 +74,7 @@ def test_experiment_is_a_multirun_whose_every_value_composes(experiment):
 def test_memory_horizon_sweeps_the_cells_and_lengths_of_the_issue():
     assert sweep_params("memory_horizon") == {
         "experiment/problem": ["adding", "copy"],
-        "cell": ["rnn", "lstm_chrono", "gru_chrono", "gru_dilated"],
+        "cell": ["rnn", "lstm_chrono", "gru_chrono", "gru_dilated", "indrnn_bounded"],
         "horizon": ["50", "100", "200"],
     }
     cfg = compose_train(["experiment=memory_horizon"])
@@ -83,6 +83,9 @@ def test_memory_horizon_sweeps_the_cells_and_lengths_of_the_issue():
     chrono = compose_train(["experiment=memory_horizon", "cell=lstm_chrono", "horizon=200"])
     assert chrono.cell.cell_kwargs.chrono_init == 200  # T_max follows the horizon
     assert compose_train(["cell=gru_chrono"]).cell.cell_kwargs.chrono_init == 100  # outside an experiment
+    indrnn = compose_train(["experiment=memory_horizon", "cell=indrnn_bounded", "horizon=1000"])
+    assert indrnn.cell.cell_kwargs.recurrent_max_steps == 1000  # |u| <= 2^(1/T)
+    assert indrnn.cell.num_layers == 2
 
 
 def test_bidirectional_lookahead_sweeps_the_direction_on_the_lookahead_tags():

@@ -52,7 +52,8 @@ def assert_float64_close(got, expected, key):
 
 # Every registered cell with its default options, then every option that changes what a step computes.
 OPTIONS = {f"{name}": (name, {}) for name in REGISTERED}
-SIZES = {"conv_lstm": (2 * 2 * 2, 1, {"frame_size": (2, 2)})}  # (input_size, hidden_size, needed options)
+# (input_size, hidden_size, needed options)
+SIZES = {name: (2 * 2 * 2, 1, {"frame_size": (2, 2)}) for name in ("conv_lstm", "conv_gru")}
 OPTIONS |= {f"lstm_{option}": ("lstm", {option: True}) for option in VARIANT_OPTIONS}
 OPTIONS |= {
     "lstm_proj": ("lstm", {"proj_size": 2}),

@@ -21,6 +21,10 @@ RICH_OPTIONS = {
     "leaky": {"tau": [1.5, 2.0, 3.0, 4.0], "learn_tau": True},
     "esn": {"leak": 0.5, "sparsity": 0.5, "bias": False},
     "conv_lstm": {"kernel_size": 1, "peephole": False},
+    "conv_gru": {"kernel_size": 1, "bias": False},
+    "layernorm_lstm": {"recurrent_init": "orthogonal"},
+    "layernorm_gru": {"bias": False},
+    "indrnn": {"recurrent_max_steps": 100},
 }
 
 

@@ -94,8 +94,8 @@ def test_without_frame_size_it_runs_on_one_pixel_frames(seed):
 
 @pytest.mark.parametrize("options, message", [
     ({"frame_size": (4, 5), "kernel_size": 2}, "kernel_size must be an odd positive integer"),
-    ({"frame_size": (3, 3)}, "input_size 40 is not channels x height x width"),
-    ({"frame_size": (4,)}, "frame_size must be two positive integers"),
+    ({"frame_size": (3, 3)}, "input_size 40 is not channels x 3 x 3"),
+    ({"frame_size": (2, 4, 5)}, "frame_size must be one or two positive integers"),
 ])
 def test_bad_options_are_one_line_errors(options, message):
     with pytest.raises(ValueError, match=message):

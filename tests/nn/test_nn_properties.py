@@ -164,7 +164,8 @@ def test_output_and_h_n_shapes_follow_the_contract(shape, cell_name, batch_first
             bidirectional=shape["bidirectional"],
             batch_first=batch_first,
         )
-    two_states = cell_name in ("LSTM-proj", "lstm", "peephole_lstm", "cifg_lstm", "conv_lstm")
+    two_states = cell_name in ("LSTM-proj", "lstm", "peephole_lstm", "cifg_lstm", "conv_lstm",
+                               "layernorm_lstm")
     assert layer.output_size == directions * h_out and layer.num_directions == directions
     if unbatched:
         x = torch.randn(steps, shape["input_size"])  # (T, I)

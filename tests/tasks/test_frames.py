@@ -124,3 +124,21 @@ def test_train_from_the_command_line(tmp_path):
                                               "HOME": str(tmp_path)})
     assert result.returncode == 0, result.stderr[-2000:]
     assert (run / "config.yaml").exists()
+
+
+@pytest.mark.parametrize("cell", ["conv_gru", "conv_lstm"])
+def test_one_dimensional_frames_train_with_the_conv_cells(cell, tmp_path, seed):
+    data = BouncingBallsDataModule(length=5, size=9, radius=1.0, num_train=4, num_val=2, num_test=2,
+                                   batch_size=2, dims=1)
+    assert data.model_kwargs() == {"channels": 1, "height": None, "width": 9}
+    task = FramesTask({"cell": cell, "hidden_size": 3}, **data.model_kwargs(), max_images=2)
+    assert task.rnn.cells[0].frame_size == (9,) and isinstance(task.head, torch.nn.Conv1d)
+    trainer = L.Trainer(max_epochs=1, limit_train_batches=2, limit_val_batches=1, num_sanity_val_steps=0,
+                        logger=TensorBoardLogger(tmp_path, name="run"), enable_progress_bar=False,
+                        enable_model_summary=False, enable_checkpointing=False)
+    trainer.fit(task, data)
+    assert math.isfinite(float(trainer.callback_metrics["val/mse"]))
+    videos = make_bouncing_balls(2, 30, 9, 1, 1.0, 1.0, seed=3, dims=1)  # (N, T, 1, L)
+    assert videos.shape == (2, 30, 1, 9) and float(videos.max()) <= 1.0
+    centres = (videos[:, :, 0] * torch.arange(9.0)).sum(-1) / videos[:, :, 0].sum(-1)  # (N, T)
+    assert float(centres.min()) >= 1.0 - 0.1 and float(centres.max()) <= 7.0 + 0.1  # bounces in the line

@@ -2,7 +2,9 @@
 
 Names: rnn (Elman), lstm (with any Greff et al. 2016 option), peephole_lstm,
 cifg_lstm, gru (torch's form), gru_textbook (reset before W_n), mgu (minimal gated unit), leaky (leaky
-integrators), esn (a fixed echo state reservoir), conv_lstm (ConvLSTM over flattened frames).
+integrators), esn (a fixed echo state reservoir), conv_lstm and conv_gru (ConvLSTM, ConvGRU over flattened
+1-D or 2-D frames), layernorm_lstm, layernorm_gru (Ba et al. 2016), indrnn (Li et al. 2018). A user's own
+cells: `seqlab.cells.plugins` (`register_cell`, the `seqlab.cells` entry point group).
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ from __future__ import annotations
 import inspect
 
 from seqlab.cells.base import RecurrentCell
+from seqlab.cells.conv_gru import ConvGRUCell
 from seqlab.cells.conv_lstm import ConvLSTMCell
 from seqlab.cells.elman import ElmanCell
 from seqlab.cells.esn import EchoStateCell
 from seqlab.cells.gru import GRUCell, TextbookGRUCell
+from seqlab.cells.indrnn import IndRNNCell
+from seqlab.cells.layernorm import LayerNormGRUCell, LayerNormLSTMCell
 from seqlab.cells.leaky import LeakyCell
 from seqlab.cells.lstm import CIFGLSTMCell, LSTMCell, PeepholeLSTMCell
 from seqlab.cells.mgu import MGUCell
@@ -29,6 +34,10 @@ CELLS: dict[str, type[RecurrentCell]] = {
     "leaky": LeakyCell,
     "esn": EchoStateCell,
     "conv_lstm": ConvLSTMCell,
+    "conv_gru": ConvGRUCell,
+    "layernorm_lstm": LayerNormLSTMCell,
+    "layernorm_gru": LayerNormGRUCell,
+    "indrnn": IndRNNCell,
 }
 
 _SIZES = {"self", "input_size", "hidden_size"}
@@ -48,11 +57,13 @@ def accepted_options(cell_class: type[RecurrentCell]) -> set[str]:
     return names
 
 
-def make_cell(name: str, input_size: int, hidden_size: int, **kwargs) -> RecurrentCell:
-    """Build the cell registered as `name`; `kwargs` are that class's options (`bias`, `proj_size`, ...)."""
-    if name not in CELLS:
-        raise ValueError(f"unknown cell {name!r}; choose one of {', '.join(CELLS)}")
-    cell_class = CELLS[name]
+def make_cell(name: str, input_size: int, hidden_size: int, *, package: str | None = None,
+              **kwargs) -> RecurrentCell:
+    """Build the cell registered as `name` (seqlab's, or a user's: see `seqlab.cells.plugins`); `kwargs` are
+    that class's options (`bias`, `proj_size`, ...); `package` only names a missing plugin's distribution."""
+    from seqlab.cells.plugins import cell_class as find_cell_class
+
+    cell_class = find_cell_class(name, package)
     accepted = accepted_options(cell_class)
     unknown = sorted(set(kwargs) - accepted)
     if unknown:

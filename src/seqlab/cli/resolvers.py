@@ -3,6 +3,8 @@
 `${seqlab_jobname:${hydra.job.num},${hydra.overrides.task},<excluded keys>}` names a sweep job's folder by
 its number and the values that vary (`seqlab.cli.sweep_names`). `${seqlab_dirname:...}` (the earlier name:
 every override, cut to `MAX_DIRNAME` characters with a short hash of the whole) stays for configs using it.
+`${seqlab_cell_package:${.name}}` (the `cell=custom` config) is the installed distribution whose
+`seqlab.cells` entry point provides that cell (read from metadata, nothing imported), or null.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ def register_resolvers() -> None:
         OmegaConf.register_new_resolver("seqlab_dirname", short_dirname)
     if not OmegaConf.has_resolver("seqlab_jobname"):
         OmegaConf.register_new_resolver("seqlab_jobname", job_name)
+    if not OmegaConf.has_resolver("seqlab_cell_package"):
+        from seqlab.cells.plugins import cell_package
+
+        OmegaConf.register_new_resolver("seqlab_cell_package", cell_package)
 
 
 register_resolvers()

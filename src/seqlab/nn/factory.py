@@ -20,7 +20,7 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
                    batch_first: bool = True, backend: str = "auto",
                    cell_kwargs: dict | None = None, delays=None, learn_initial_state: bool = False,
                    layer_mix: bool = False, weight_drop: float = 0.0, layers=None,
-                   **layer_options) -> nn.Module:
+                   name: str | None = None, package: str | None = None, **layer_options) -> nn.Module:
     """`seqlab.nn.LSTM/GRU/RNN` for "lstm"/"gru"/"rnn" (with `cell_kwargs` such as `proj_size`, `peephole`,
     `coupled`, `nonlinearity` passed through), `Recurrent(make_cell(cell, ...))` for any other cell name.
 
@@ -34,8 +34,11 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
     ...): `seqlab.nn.layer_options` (a None value means the default). `layers`: a list of layer specs
     (`{cell: lstm, hidden_size: 128, ...}`, other keys are that cell's options), one per layer, built as
     `Recurrent([cell_1, cell_2, ...])`; it replaces `cell`, `hidden_size`, `num_layers` and `cell_kwargs`
-    (`seqlab.nn.layer_specs`).
+    (`seqlab.nn.layer_specs`). `cell="custom"` builds the user's cell registered as `name`
+    (`seqlab.cells.plugins`); `package` (plain text, set by the `custom` config) names its distribution in
+    the error where it is not installed.
     """
+    cell = custom_cell_name(cell, name)
     layer_options = {k: v for k, v in layer_options.items() if v is not None}
     if layers is not None and cell_kwargs:
         raise ValueError("cell_kwargs configure one cell; with layers, give each cell's options in its spec "
@@ -63,4 +66,17 @@ def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int
     if backend not in ("auto", "custom"):
         raise ValueError(f"backend={backend!r} is only available for the cells lstm, gru, rnn; "
                          f"got cell={cell!r}")
-    return Recurrent(make_cell(cell, input_size, hidden_size, **cell_kwargs), delays=delays, **layer_args)
+    return Recurrent(make_cell(cell, input_size, hidden_size, package=package, **cell_kwargs), delays=delays,
+                     **layer_args)
+
+
+def custom_cell_name(cell: str, name: str | None) -> str:
+    """The cell to build: `name` for `cell="custom"` (a registered user cell), else `cell` itself."""
+    if cell != "custom":
+        if name is not None:
+            raise ValueError(f"cell.name={name!r} is only read with cell=custom; got cell={cell!r}")
+        return cell
+    if not isinstance(name, str) or not name:
+        raise ValueError("cell=custom needs cell.name=<the name your package registers> (register_cell or "
+                         f"the seqlab.cells entry point group); got cell.name={name!r}")
+    return name

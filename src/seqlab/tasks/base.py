@@ -17,6 +17,7 @@ import lightning as L
 import torch
 from torch import nn
 
+from seqlab.cells.indrnn import constrain_after_steps
 from seqlab.tasks.optim_factory import (
     OPTIMIZER_NAMES,
     build_optimizer,
@@ -85,6 +86,7 @@ class SequenceTask(L.LightningModule):
     def configure_optimizers(self):
         hp = self.hparams
         opt = build_optimizer(optimizer_spec(hp.optimizer), self.parameters(), hp.lr, hp.weight_decay)
+        constrain_after_steps(opt, self)  # IndRNN's |u| <= recurrent_max after every step
         schedule = scheduler_spec(hp.get("lr_schedule"), hp.get("lr_scheduler"))
         if schedule is None:
             return opt
