@@ -118,8 +118,12 @@ class RecurrentBase(nn.Module):
     def output_size(self) -> int:
         """Features of `output` per step: `num_directions * cell.output_size` (of the last layer), or one
         direction's for `merge_mode` sum, mul, ave and none (each tensor of the pair)."""
-        return merged_size(self.options.merge_mode, self._layer_cells()[-1][0].output_size) \
-            if self.bidirectional else self._layer_cells()[-1][0].output_size
+        size = self._last_cell().output_size
+        return merged_size(self.options.merge_mode, size) if self.bidirectional else size
+
+    def _last_cell(self) -> RecurrentCell:
+        """The last layer's first cell (a subclass may return it without re-binding weights)."""
+        return self._layer_cells()[-1][0]
 
     def needs_time_loop(self) -> str:
         """Why this forward must run seqlab's time loop rather than a fused kernel ("" if nothing does)."""

@@ -165,9 +165,8 @@ class FlatRecurrent(RecurrentBase, nn.RNNBase):
         return self.output_recorder is not None or any(
             c.gate_recorder is not None for layer in self._cells for c in layer)
 
-    @property
-    def output_size(self) -> int:
-        return self.num_directions * self._cells[0][0].output_size
+    def _last_cell(self):
+        return self._cells[-1][0]  # as bound for this forward (`_layer_cells` would re-bind the weights)
 
     def _run(self, cells, batch, states):
         if self._backend == "torch" and self.needs_time_loop():
