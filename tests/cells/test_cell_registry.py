@@ -21,6 +21,9 @@ RICH_OPTIONS = {
     "leaky": {"tau": [1.5, 2.0, 3.0, 4.0], "learn_tau": True},
     "esn": {"leak": 0.5, "sparsity": 0.5, "bias": False},
     "conv_lstm": {"kernel_size": 1, "peephole": False},
+    "mingru": {"candidate": "linear", "mlp_ratio": 2},
+    "minlstm": {"bias": False, "mlp_ratio": 1},
+    "lru": {"state_size": 3, "bias": True, "r_min": 0.5},
 }
 
 

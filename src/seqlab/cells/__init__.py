@@ -11,8 +11,11 @@ from seqlab.cells.esn import EchoStateCell
 from seqlab.cells.gru import GRUCell, TextbookGRUCell
 from seqlab.cells.init import RECURRENT_INITS
 from seqlab.cells.leaky import LeakyCell
+from seqlab.cells.lru import LRUCell
 from seqlab.cells.lstm import CIFGLSTMCell, LSTMCell, PeepholeLSTMCell
 from seqlab.cells.mgu import MGUCell
+from seqlab.cells.mingru import MinGRUCell
+from seqlab.cells.minlstm import MinLSTMCell
 from seqlab.cells.registry import CELLS, make_cell
 
 __all__ = [
@@ -29,6 +32,9 @@ __all__ = [
     "EchoStateCell",
     "ConvLSTMCell",
     "DelayedCell",
+    "MinGRUCell",
+    "MinLSTMCell",
+    "LRUCell",
     "RECURRENT_INITS",
     "CELLS",
     "make_cell",

@@ -2,7 +2,9 @@
 
 Names: rnn (Elman), lstm (with any Greff et al. 2016 option), peephole_lstm,
 cifg_lstm, gru (torch's form), gru_textbook (reset before W_n), mgu (minimal gated unit), leaky (leaky
-integrators), esn (a fixed echo state reservoir), conv_lstm (ConvLSTM over flattened frames).
+integrators), esn (a fixed echo state reservoir), conv_lstm (ConvLSTM over flattened frames),
+mingru, minlstm (Feng et al. 2024), lru (linear recurrent unit): linear in the state, trained by a
+parallel scan.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from seqlab.cells.elman import ElmanCell
 from seqlab.cells.esn import EchoStateCell
 from seqlab.cells.gru import GRUCell, TextbookGRUCell
 from seqlab.cells.leaky import LeakyCell
+from seqlab.cells.lru import LRUCell
 from seqlab.cells.lstm import CIFGLSTMCell, LSTMCell, PeepholeLSTMCell
 from seqlab.cells.mgu import MGUCell
+from seqlab.cells.mingru import MinGRUCell
+from seqlab.cells.minlstm import MinLSTMCell
 
 CELLS: dict[str, type[RecurrentCell]] = {
     "rnn": ElmanCell,
@@ -29,6 +34,9 @@ CELLS: dict[str, type[RecurrentCell]] = {
     "leaky": LeakyCell,
     "esn": EchoStateCell,
     "conv_lstm": ConvLSTMCell,
+    "mingru": MinGRUCell,
+    "minlstm": MinLSTMCell,
+    "lru": LRUCell,
 }
 
 _SIZES = {"self", "input_size", "hidden_size"}
