@@ -89,7 +89,10 @@ class LinearRecurrentCell(RecurrentCell):
         h = a * h + b  # (B, N)
         if gates:  # the LRU has none (its recurrence does not depend on the input)
             self._record(**gates)
-        return self.readout(h, x_proj_t), (self.pack(h),)
+        packed = self.pack(h)  # (B, n)
+        if packed is not h:  # read out from the stored state, so d(loss)/d(state) includes the output's part
+            h = self.unpack(packed)
+        return self.readout(h, x_proj_t), (packed,)
 
     def fused_steps(self, x_proj: Tensor, state: State, reverse: bool = False,
                     mask: Tensor | None = None) -> tuple[Tensor, State] | None:
