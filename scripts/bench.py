@@ -12,6 +12,7 @@ a layer adds to the peak in training.
     python scripts/bench.py --device cuda   # on a GPU
     python scripts/bench.py --quick         # tiny sizes, one repeat (a smoke test)
     python scripts/bench.py --only dilated  # the configurations whose name holds a word
+    python scripts/bench.py --only scan --threads 1   # minGRU/minLSTM: parallel scan vs step loop vs LSTM
 """
 
 from __future__ import annotations
@@ -91,12 +92,29 @@ def dilated_case(family: str, shape: Shape) -> Case:
                   lambda: layer(i, h, 4, batch_first=True, dilations=dilations, backend="custom"))])
 
 
-def all_cases(big: Shape, small: Shape) -> list[Case]:
+def scan_cases(shapes: list[Shape]) -> list[Case]:
+    """Issue 22: minGRU/minLSTM trained by the parallel scan vs the same cell's step loop (the reference, so
+    x < 1 is the scan's speed-up) vs torch.nn.LSTM, e.g. `--only "scan mingru T2048 B4"`."""
+    cases = []
+    for shape in shapes:
+        i, h = shape.input_size, shape.hidden_size
+        for name, label in (("mingru", "minGRU"), ("minlstm", "minLSTM")):
+            def layer(scan: bool, name=name, i=i, h=h) -> nn.Module:
+                return snn.Recurrent(make_cell(name, i, h, scan=scan), batch_first=True)
+            cases.append(Case(f"scan {label} T{shape.steps} B{shape.batch}", shape,
+                              (f"{label} step loop", lambda layer=layer: layer(False)),
+                              [(f"{label} scan", lambda layer=layer: layer(True)),
+                               ("torch.nn.LSTM", lambda i=i, h=h: nn.LSTM(i, h, batch_first=True))]))
+    return cases
+
+
+def all_cases(big: Shape, small: Shape, scan_shapes: list[Shape]) -> list[Case]:
     families = ("LSTM", "GRU", "RNN")
     return (torch_family_cases(big, families, (1, 2))
             + torch_family_cases(big, ("LSTM",), (2,), bidirectional=True)
             + variant_cases(big)
-            + torch_family_cases(small, families, (1,)))
+            + torch_family_cases(small, families, (1,))
+            + scan_cases(scan_shapes))
 
 
 # ---------------------------------------------------------------------------------------------- measuring
@@ -207,13 +225,16 @@ def main(argv: list[str] | None = None) -> None:
     device = torch.device(args.device)
     if args.quick:
         big, small, repeats = Shape(4, 8, 16, 16), Shape(2, 5, 8, 8), 1
+        scan_shapes = [Shape(2, 16, 8, 8)]
     else:
         big, small, repeats = Shape(64, 100, 512, 512), Shape(8, 50, 64, 64), args.repeats
+        scan_shapes = [Shape(b, t, 64, 64) for t in (256, 1024, 2048, 4096) for b in (4, 64)]
     memory = "peak allocated (CUDA)" if device.type == "cuda" else "saved for backward (CPU)"
     print(f"seqlab.nn vs torch.nn on {device} ({args.threads} threads), median of {repeats}; "
           f"mem = {memory}; x = ratio to the reference (first row of each configuration)", flush=True)
     words = [w.strip().lower() for w in args.only.split(",") if w.strip()]
-    cases = [c for c in all_cases(big, small) if not words or any(w in c.name.lower() for w in words)]
+    cases = [c for c in all_cases(big, small, scan_shapes)
+             if not words or any(w in c.name.lower() for w in words)]
     if not cases:
         parser.error(f"--only {args.only!r} names no configuration")
     run_cases(cases, device, repeats)

@@ -123,3 +123,11 @@ def test_torch_compile_of_the_scan(name, backend, seed):
 @pytest.mark.parametrize("name", ["mingru", "minlstm"])
 def test_torch_compile_inductor(name, seed):
     compiled_matches_eager(name, "inductor")  # about 40 s of C++ compilation on a loaded CPU
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.complex128])
+def test_scan_gradient_and_its_gradient_against_finite_differences(dtype, seed):
+    a, b = (torch.randn(6, 2, 3, dtype=dtype, requires_grad=True) for _ in range(2))
+    h0 = torch.randn(2, 3, dtype=dtype, requires_grad=True)
+    assert torch.autograd.gradcheck(linear_scan, (a, b, h0))
+    assert torch.autograd.gradgradcheck(linear_scan, (a, b, h0))
