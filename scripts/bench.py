@@ -104,7 +104,7 @@ def scan_cases(shapes: list[Shape]) -> list[Case]:
             cases.append(Case(f"scan {label} T{shape.steps} B{shape.batch}", shape,
                               (f"{label} step loop", lambda layer=layer: layer(False)),
                               [(f"{label} scan", lambda layer=layer: layer(True)),
-                               ("torch.nn.LSTM", lambda i=i, h=h: nn.LSTM(i, h, batch_first=True))]))
+                               ("nn.LSTM (torch)", lambda i=i, h=h: nn.LSTM(i, h, batch_first=True))]))
     return cases
 
 
