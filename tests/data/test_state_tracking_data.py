@@ -82,5 +82,5 @@ def test_mqar_answers_are_the_values_paired_with_the_queried_keys():
     assert len(module.length_examples(12, 2, seed=0)[0]["inputs"]) == 24 + 6
     with pytest.raises(ValueError, match=r"num_queries must be at most num_pairs \(2\), got 3"):
         make_mqar_examples(1, 2, 3, 10, 5, seed=0)
-    with pytest.raises(ValueError, match=r"num_pairs must be at most num_keys \(4\): keys are distinct, got 5"):
+    with pytest.raises(ValueError, match=r"num_pairs must be at most num_keys \(4\): keys are distinct, got"):
         make_mqar_examples(1, 5, 3, 4, 5, seed=0)

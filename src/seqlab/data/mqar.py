@@ -3,9 +3,9 @@
 Input: `num_pairs` pairs k_1 v_1 k_2 v_2 ... (distinct keys of an example, ids 0..num_keys-1; values ids
 num_keys..num_keys+num_values-1), then `num_queries` keys drawn without replacement from those pairs. Target:
 IGNORE_INDEX over the pairs, and at each query step the value (0..num_values-1) that key was paired with
-(many-to-many, task=tag). Queries come in random order, so recall must be by content. `length_examples(n, ...)`
-gives examples with n pairs (as many queries as the configured share allows). Examples are generated from a
-seed.
+(many-to-many, task=tag). Queries come in random order, so recall must be by content.
+`length_examples(n, ...)` gives examples with n pairs (the configured share of them queried). Examples are
+generated from a seed.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ def make_mqar_examples(count: int, num_pairs: int, num_queries: int, num_keys: i
                         ("num_values", num_values)):
         check_integer(name, value)
     if num_pairs > num_keys:
-        raise ValueError(f"num_pairs must be at most num_keys ({num_keys}): keys are distinct, got {num_pairs}")
+        raise ValueError(f"num_pairs must be at most num_keys ({num_keys}): keys are distinct, "
+                         f"got {num_pairs}")
     if num_queries > num_pairs:
         raise ValueError(f"num_queries must be at most num_pairs ({num_pairs}), got {num_queries}")
     generator = torch.Generator().manual_seed(seed)

@@ -1,4 +1,4 @@
-"""Selective copying (Gu & Dao 2023, the Mamba paper's synthetic task): recall the tokens scattered among noise.
+"""Selective copying (Gu & Dao 2023, the Mamba paper's synthetic task): recall tokens scattered among noise.
 
 Input: `length` steps of the noise token, `num_tokens` of them replaced by data tokens (ids 0..vocab-1) at
 random positions, then `num_tokens` recall markers. Target: IGNORE_INDEX over the first `length` steps, then
