@@ -56,7 +56,8 @@ class LengthGeneralisation(L.Callback):
         correct = total = 0
         for start in range(0, len(examples), self.batch_size):
             batch = datamodule.collate_fn(examples[start:start + self.batch_size])
-            batch = {k: v.to(pl_module.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+            batch = {k: v.to(pl_module.device) if isinstance(v, torch.Tensor) else v
+                     for k, v in batch.items()}
             predicted = pl_module.scores(batch).argmax(-1)  # (B, T)
             targets = batch["targets"]  # (B, T)
             scored = targets != IGNORE_INDEX  # (B, T)
