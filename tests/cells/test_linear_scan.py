@@ -66,7 +66,7 @@ def assert_same(results) -> None:
 
 
 @pytest.mark.parametrize("name", list(CELL_OPTIONS))
-@pytest.mark.parametrize("layout", ["plain", "lengths", "bidirectional_lengths", "dilated"])
+@pytest.mark.parametrize("layout", ["plain", "lengths", "bidirectional", "bidirectional_lengths", "dilated"])
 def test_scan_equals_the_step_loop(name, layout, seed):
     args = {"num_layers": 2, "bidirectional": layout.startswith("bidirectional")}
     if layout == "dilated":
@@ -131,3 +131,10 @@ def test_scan_gradient_and_its_gradient_against_finite_differences(dtype, seed):
     h0 = torch.randn(2, 3, dtype=dtype, requires_grad=True)
     assert torch.autograd.gradcheck(linear_scan, (a, b, h0))
     assert torch.autograd.gradgradcheck(linear_scan, (a, b, h0))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_reverse_scan_gradient_against_finite_differences(reverse, seed):
+    a, b = (torch.randn(5, 2, 2, dtype=torch.complex128, requires_grad=True) for _ in range(2))
+    h0 = torch.randn(2, 2, dtype=torch.complex128, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, b, h0: linear_scan(a, b, h0, reverse), (a, b, h0))

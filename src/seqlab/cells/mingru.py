@@ -28,7 +28,7 @@ CANDIDATES = ("g", "linear")
 
 def g(x: Tensor) -> Tensor:
     """The paper's g: x + 0.5 for x >= 0, σ(x) for x < 0 (continuous at 0, always > 0)."""
-    return torch.where(x >= 0, x + 0.5, torch.sigmoid(x))
+    return x.clamp(min=0) + torch.sigmoid(x.clamp(max=0))  # x + σ(0) above 0, σ(x) below: no `where`
 
 
 def candidate_activation(name: str, x: Tensor) -> Tensor:

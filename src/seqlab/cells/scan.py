@@ -26,56 +26,78 @@ from torch import Tensor
 def linear_scan(a: Tensor, b: Tensor, h0: Tensor, reverse: bool = False) -> Tensor:
     """Every h_t of h_t = a_t ⊙ h_{t-1} + b_t: `a, b (T, B, N)` (a may broadcast), `h0 (B, N)` -> `(T, B, N)`.
 
-    `reverse` runs time backwards (h_t from h_{t+1}, starting from h0 after the last step); the result stays
-    aligned with the input steps. Differentiable in a, b and h0 (`LinearScan`), real or complex.
+    `reverse` runs time backwards (h_t = a_t h_{t+1} + b_t, starting from h0 after the last step); the result
+    stays aligned with the input steps. Differentiable in a, b and h0 (`LinearScan`), real or complex.
     """
-    if reverse:
-        return linear_scan(a.flip(0), b.flip(0), h0).flip(0)
     if b.shape[0] == 0:
         return b
-    return LinearScan.apply(a.expand_as(b), b, h0)
+    return LinearScan.apply(a.expand_as(b), b, h0, reverse)
 
 
-def scan_values(a: Tensor, b: Tensor, h0: Tensor) -> Tensor:
-    """The doubling scan itself, without autograd (in place on copies): `a, b (T, B, N)`, `h0 (B, N)`."""
+def scan_values(a: Tensor, b: Tensor, h0: Tensor, reverse: bool = False) -> Tensor:
+    """The doubling scan itself, without autograd: `a, b (T, B, N)`, `h0 (B, N)` -> h `(T, B, N)`.
+
+    Each level writes `a_t b_{t-2^k} + b_t` (`b_{t+2^k}` when `reverse`) in one fused `addcmul` into a second
+    buffer (the two swap), so a level reads and writes each element once and allocates nothing.
+    """
     steps = b.shape[0]
-    h = b.clone()  # (T, B, N)
-    h[0] += a[0] * h0  # h_0 folded into step 1
-    a = a.clone() if steps > 2 else a  # (T, B, N): products over 2^k steps
+    first = -1 if reverse else 0
+    h, spare_h = b.clone(), torch.empty_like(b)  # (T, B, N) each; the inputs are never written
+    h[first] += a[first] * h0  # h_0 folded into the first step
+    if steps > 2:
+        a, spare_a = a.clone(), torch.empty_like(b)  # (T, B, N) each: products over 2^k steps
     offset = 1
     while offset < steps:
-        h[offset:] += a[offset:] * h[:-offset]  # the product is formed before h is written
+        # `new`: the positions that combine with the one `offset` steps earlier in scan order, `old`: those
+        if reverse:
+            new, old = slice(None, -offset), slice(offset, None)
+        else:
+            new, old = slice(offset, None), slice(None, -offset)
+        kept = slice(steps - offset, None) if reverse else slice(None, offset)
+        torch.addcmul(h[new], a[new], h[old], out=spare_h[new])
+        spare_h[kept] = h[kept]
+        h, spare_h = spare_h, h
         if offset * 2 < steps:  # the last level needs no products of a
-            a[offset:] = a[offset:] * a[:-offset]
+            torch.mul(a[new], a[old], out=spare_a[new])
+            spare_a[kept] = a[kept]
+            a, spare_a = spare_a, a
         offset *= 2
     return h
 
 
 class LinearScan(torch.autograd.Function):
-    """h = scan(a, b, h0) with its adjoint, itself a reverse linear scan: with g_t = dL/dh_t (total),
+    """h = scan(a, b, h0) with its adjoint, itself a linear scan the other way: with g_t = dL/dh_t (total),
 
         g_t = ∂L/∂h_t + conj(a_{t+1}) g_{t+1},   dL/db_t = g_t,   dL/da_t = g_t conj(h_{t-1}),
         dL/dh0 = conj(a_1) g_1
 
-    (conj: torch's convention for complex gradients; nothing for real tensors). Only a, h0 and h are saved:
-    memory O(T·B·N), not one copy per level."""
+    (forward in time; `reverse` swaps t+1 and t-1). conj: torch's convention for complex gradients (nothing
+    for real tensors). Only a, h0 and h are saved: memory O(T·B·N), not one copy per level."""
 
     @staticmethod
-    def forward(a: Tensor, b: Tensor, h0: Tensor) -> Tensor:
-        return scan_values(a, b, h0)
+    def forward(a: Tensor, b: Tensor, h0: Tensor, reverse: bool) -> Tensor:
+        return scan_values(a, b, h0, reverse)
 
     @staticmethod
     def setup_context(ctx, inputs, output) -> None:
-        a, _, h0 = inputs
+        a, _, h0, reverse = inputs
+        ctx.reverse = reverse
         ctx.save_for_backward(a, h0, output)
 
     @staticmethod
     def backward(ctx, grad_h: Tensor):
         a, h0, h = ctx.saved_tensors
-        a_next = torch.cat([a[1:], a.new_zeros(1, *a.shape[1:])]).conj()  # (T, B, N): a_{t+1}, 0 after T
-        g = LinearScan.apply(a_next.flip(0), grad_h.flip(0), torch.zeros_like(h0)).flip(0)  # (T, B, N)
-        h_prev = torch.cat([h0.unsqueeze(0), h[:-1]])  # (T, B, N)
-        return g * h_prev.conj(), g, a[0].conj() * g[0]
+        pad, start = a.new_zeros(1, *a.shape[1:]), h0.unsqueeze(0)  # (1, B, N) each
+        if ctx.reverse:  # h_t came from h_{t+1}: the adjoint runs forward in time
+            a_next = torch.cat([pad, a[:-1]]).conj()  # (T, B, N): a_{t-1}, 0 before step 0
+            h_prev = torch.cat([h[1:], start])  # (T, B, N): the state each step started from
+            first = -1
+        else:
+            a_next = torch.cat([a[1:], pad]).conj()  # (T, B, N): a_{t+1}, 0 after the last step
+            h_prev = torch.cat([start, h[:-1]])  # (T, B, N)
+            first = 0
+        g = LinearScan.apply(a_next, grad_h, torch.zeros_like(h0), not ctx.reverse)  # (T, B, N)
+        return g * h_prev.conj(), g, a[first].conj() * g[first], None
 
 
 def freeze_padding(a: Tensor, b: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
