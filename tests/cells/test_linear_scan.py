@@ -138,3 +138,17 @@ def test_reverse_scan_gradient_against_finite_differences(reverse, seed):
     a, b = (torch.randn(5, 2, 2, dtype=torch.complex128, requires_grad=True) for _ in range(2))
     h0 = torch.randn(2, 2, dtype=torch.complex128, requires_grad=True)
     assert torch.autograd.gradcheck(lambda a, b, h0: linear_scan(a, b, h0, reverse), (a, b, h0))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_blocked_scan_on_the_cpu_equals_the_loop(reverse, monkeypatch, seed):
+    from seqlab.cells import scan
+    monkeypatch.setattr(scan, "CACHE_ELEMENTS", 1)  # blocks of 16 steps: 37 = 16 + 16 + 5
+    a, b = torch.randn(37, 2, 3, dtype=torch.float64), torch.randn(37, 2, 3, dtype=torch.float64)
+    h0 = torch.randn(2, 3, dtype=torch.float64)
+    assert scan.block_steps(b) == 16
+    expected = loop_scan(a, b, h0, reverse)
+    torch.testing.assert_close(linear_scan(a, b, h0, reverse), expected, atol=1e-12, rtol=0)
+    layer = make_layer("lru", bidirectional=True)
+    x = torch.randn(37, 3, I, dtype=torch.float64, requires_grad=True)
+    assert_same(run_both(layer, x, lengths=torch.tensor([37, 20, 5])))

@@ -8,7 +8,8 @@ position 2^k steps back,
     b_t <- a_t b_{t-2^k} + b_t,      a_t <- a_t a_{t-2^k},
 
 so after ceil(log2 T) levels b_t = h_t (h_0 is folded into the first step: b_1 <- a_1 h_0 + b_1). Each level
-is a handful of whole-tensor element-wise operations: no loop over time, log-depth on a parallel device, and
+is two fused whole-tensor element-wise operations: no loop over time, log-depth on a parallel device (on the
+CPU, blocks of time that fit in cache run one after the other: `block_steps`), and
 exact in the sense that it multiplies and adds the same numbers as the sequential loop in another order (no
 logarithms or divisions, so no trouble with zeros, signs or complex numbers: the LRU's complex diagonal runs
 through it unchanged). Its gradient (`LinearScan.backward`) is the same scan run backwards over the adjoint.
@@ -34,7 +35,38 @@ def linear_scan(a: Tensor, b: Tensor, h0: Tensor, reverse: bool = False) -> Tens
     return LinearScan.apply(a.expand_as(b), b, h0, reverse)
 
 
+CACHE_ELEMENTS = 1 << 17  # on the CPU, a block of time of about this many elements stays in cache
+
+
+def block_steps(b: Tensor) -> int:
+    """Steps per block: all of them on a GPU; on the CPU a power of two >= 16 with about CACHE_ELEMENTS."""
+    if b.device.type != "cpu":
+        return b.shape[0]
+    fit = CACHE_ELEMENTS // max(b[0].numel(), 1)
+    return max(16, 1 << max(fit.bit_length() - 1, 0))
+
+
 def scan_values(a: Tensor, b: Tensor, h0: Tensor, reverse: bool = False) -> Tensor:
+    """The scan without autograd: `a, b (T, B, N)`, `h0 (B, N)` -> h `(T, B, N)`.
+
+    On a GPU one doubling scan covers the whole sequence. On the CPU the doubling runs over blocks of
+    `block_steps` steps, one after the other (each starting from the last state of the one before), so
+    that each block's log-depth levels stay in cache: at batch 64 x 64 units this made the scan 2-4x faster
+    than one doubling over T = 2048 (T/block blocks, not T steps, run in sequence).
+    """
+    steps, block = b.shape[0], block_steps(b)
+    if steps <= block:
+        return doubling_scan(a, b, h0, reverse)
+    h, state = torch.empty_like(b), h0  # (T, B, N), (B, N)
+    starts = range(0, steps, block)
+    for start in reversed(starts) if reverse else starts:
+        part = slice(start, min(start + block, steps))
+        h[part] = doubling_scan(a[part], b[part], state, reverse)
+        state = h[part.start] if reverse else h[part.stop - 1]
+    return h
+
+
+def doubling_scan(a: Tensor, b: Tensor, h0: Tensor, reverse: bool = False) -> Tensor:
     """The doubling scan itself, without autograd: `a, b (T, B, N)`, `h0 (B, N)` -> h `(T, B, N)`.
 
     Each level writes `a_t b_{t-2^k} + b_t` (`b_{t+2^k}` when `reverse`) in one fused `addcmul` into a second
