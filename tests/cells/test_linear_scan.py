@@ -114,9 +114,13 @@ def compiled_matches_eager(name: str, backend: str) -> None:
     torch.testing.assert_close(grad, expected_grad, atol=1e-10, rtol=0)
 
 
-@pytest.mark.parametrize(("name", "backend"), [("mingru", "eager"), ("lru", "eager")])
-def test_torch_compile_of_the_scan(name, backend, seed):
-    compiled_matches_eager(name, backend)
+def test_torch_compile_of_the_scan(seed):
+    compiled_matches_eager("mingru", "eager")
+
+
+@pytest.mark.slow
+def test_torch_compile_of_the_complex_lru_scan(seed):
+    compiled_matches_eager("lru", "eager")
 
 
 @pytest.mark.slow
@@ -130,7 +134,8 @@ def test_scan_gradient_and_its_gradient_against_finite_differences(dtype, seed):
     a, b = (torch.randn(6, 2, 3, dtype=dtype, requires_grad=True) for _ in range(2))
     h0 = torch.randn(2, 3, dtype=dtype, requires_grad=True)
     assert torch.autograd.gradcheck(linear_scan, (a, b, h0))
-    assert torch.autograd.gradgradcheck(linear_scan, (a, b, h0))
+    if not dtype.is_complex:  # the complex second derivative: same code, 3 s more
+        assert torch.autograd.gradgradcheck(linear_scan, (a, b, h0))
 
 
 @pytest.mark.parametrize("reverse", [False, True])
