@@ -27,7 +27,7 @@ import torch
 from torch import Tensor, nn
 
 from seqlab.cells.base import RecurrentCell, State
-from seqlab.cells.scan import freeze_padding, linear_scan
+from seqlab.cells.scan import block_steps, freeze_padding, linear_scan
 
 
 class PositionWise(nn.Module):
@@ -98,18 +98,32 @@ class LinearRecurrentCell(RecurrentCell):
                     mask: Tensor | None = None) -> tuple[Tensor, State] | None:
         """All steps by the parallel scan (None while gates are recorded or with `scan=False`).
 
-        `mask (T, B, 1)`: real steps; elsewhere the state is carried and the output is zero.
+        `mask (T, B, 1)`: real steps; elsewhere the state is carried and the output is zero. On the CPU the
+        whole computation (gates, scan, readout) runs over cache-sized blocks of time one after the other
+        (`seqlab.cells.scan.block_steps`), each from the last state of the one before; on a GPU in one go.
         """
         if not self.scan or self.gate_recorder is not None:
             return None
+        h = self.unpack(state[0])  # (B, N)
+        block = block_steps(x_proj)
+        parts = x_proj.split(block)  # one backward node for all the parts (never per-part slicing)
+        masks = mask.split(block) if mask is not None else (None,) * len(parts)
+        order = range(len(parts) - 1, -1, -1) if reverse else range(len(parts))
+        outputs: list[Tensor] = [x_proj] * len(parts)
+        for k in order:
+            outputs[k], h = self._scan_block(parts[k], h, masks[k], reverse)
+        output = outputs[0] if len(parts) == 1 else torch.cat(outputs)  # (T, B, H)
+        return output, (self.pack(h),)
+
+    def _scan_block(self, x_proj: Tensor, h0: Tensor, mask: Tensor | None, reverse: bool
+                    ) -> tuple[Tensor, Tensor]:
         a, b, _ = self.coefficients(x_proj)  # (T, B, N) or broadcastable, (T, B, N)
         a, b = freeze_padding(a.expand_as(b), b, mask)  # (T, B, N)
-        h = linear_scan(a, b, self.unpack(state[0]), reverse=reverse)  # (T, B, N)
+        h = linear_scan(a, b, h0, reverse=reverse)  # (T, B, N)
         output = self.readout(h, x_proj)  # (T, B, H)
         if mask is not None:
             output = output.masked_fill(~mask, 0.0)  # (T, B, H)
-        final = h[0] if reverse else h[-1]  # (B, N)
-        return output, (self.pack(final),)
+        return output, (h[0] if reverse else h[-1])  # final state (B, N)
 
     # ---------------------------------------------------------------------------------- plumbing
     def init_state(self, batch_size: int, *, device=None, dtype=None) -> State:
