@@ -61,6 +61,11 @@ class LinearRecurrentCell(RecurrentCell):
         self.mlp_ratio = mlp_ratio
         self.position_wise = PositionWise(self.hidden_size, mlp_ratio) if mlp_ratio else None
 
+    @property
+    def output_is_state(self) -> bool:
+        """Whether y_t is h_t itself (False with the position-wise layer, and for the LRU's readout)."""
+        return self.position_wise is None and type(self).readout_state is LinearRecurrentCell.readout_state
+
     # ------------------------------------------------------------------------------ subclass interface
     def coefficients(self, x_proj: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
         """`x_proj (..., G*H)` -> `(a (..., N) or broadcastable, b (..., N), {gate name: (..., H)})`."""
