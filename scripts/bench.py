@@ -14,6 +14,7 @@ a layer adds to the peak in training.
     python scripts/bench.py --only dilated  # the configurations whose name holds a word
     python scripts/bench.py --compile       # custom cells with compiled steps (scripts/bench_compile.py)
     python scripts/bench.py --only regularisation   # each regularisation / layer option vs the plain layer
+    python scripts/bench.py --only scan --threads 1   # minGRU/minLSTM: parallel scan vs step loop vs LSTM
 """
 
 from __future__ import annotations
@@ -93,12 +94,13 @@ def dilated_case(family: str, shape: Shape) -> Case:
                   lambda: layer(i, h, 4, batch_first=True, dilations=dilations, backend="custom"))])
 
 
-# Issue 21's options, each alone on a 2-layer stack in training mode (add `weight_drop` once it exists).
+# Issue 21's options, each alone on a 2-layer stack in training mode.
 REGULARISATION_OPTIONS = {
     "recurrent_dropout=0.25": {"recurrent_dropout": 0.25},
     "input_dropout=0.25": {"input_dropout": 0.25},
     "variational between": {"dropout": 0.25, "dropout_mode": "variational"},
     "zoneout=0.1": {"zoneout": 0.1},
+    "weight_drop=0.25": {"weight_drop": 0.25},
     "residual": {"residual": True},
     "all states": {"return_all_states": True},
 }
@@ -120,13 +122,30 @@ def regularisation_cases(shape: Shape) -> list[Case]:
     return cases
 
 
-def all_cases(big: Shape, small: Shape, medium: Shape | None = None) -> list[Case]:
+def scan_cases(shapes: list[Shape]) -> list[Case]:
+    """Issue 22: minGRU/minLSTM trained by the parallel scan vs the same cell's step loop (the reference, so
+    x < 1 is the scan's speed-up) vs torch.nn.LSTM, e.g. `--only "scan mingru T2048 B4"`."""
+    cases = []
+    for shape in shapes:
+        i, h = shape.input_size, shape.hidden_size
+        for name, label in (("mingru", "minGRU"), ("minlstm", "minLSTM")):
+            def layer(scan: bool, name=name, i=i, h=h) -> nn.Module:
+                return snn.Recurrent(make_cell(name, i, h, scan=scan), batch_first=True)
+            cases.append(Case(f"scan {label} T{shape.steps} B{shape.batch}", shape,
+                              (f"{label} step loop", lambda layer=layer: layer(False)),
+                              [(f"{label} scan", lambda layer=layer: layer(True)),
+                               ("nn.LSTM (torch)", lambda i=i, h=h: nn.LSTM(i, h, batch_first=True))]))
+    return cases
+
+
+def all_cases(big: Shape, small: Shape, medium: Shape, scan_shapes: list[Shape]) -> list[Case]:
     families = ("LSTM", "GRU", "RNN")
     return (torch_family_cases(big, families, (1, 2))
             + torch_family_cases(big, ("LSTM",), (2,), bidirectional=True)
             + variant_cases(big)
             + torch_family_cases(small, families, (1,))
-            + regularisation_cases(medium or small))
+            + regularisation_cases(medium)
+            + scan_cases(scan_shapes))
 
 
 # ---------------------------------------------------------------------------------------------- measuring
@@ -239,9 +258,11 @@ def main(argv: list[str] | None = None) -> None:
     device = torch.device(args.device)
     if args.quick:
         big, small, medium, repeats = Shape(4, 8, 16, 16), Shape(2, 5, 8, 8), Shape(2, 5, 8, 8), 1
+        scan_shapes = [Shape(2, 16, 8, 8)]
     else:
         big, small, repeats = Shape(64, 100, 512, 512), Shape(8, 50, 64, 64), args.repeats
         medium = Shape(32, 100, 256, 256)
+        scan_shapes = [Shape(b, t, 64, 64) for t in (256, 1024, 2048, 4096) for b in (4, 64)]
     memory = "peak allocated (CUDA)" if device.type == "cuda" else "saved for backward (CPU)"
     print(f"seqlab.nn vs torch.nn on {device} ({args.threads} threads), median of {repeats}; "
           f"mem = {memory}; x = ratio to the reference (first row of each configuration)", flush=True)
@@ -251,7 +272,7 @@ def main(argv: list[str] | None = None) -> None:
 
         candidates = compile_cases([big, small], Case)
     else:
-        candidates = all_cases(big, small, medium)
+        candidates = all_cases(big, small, medium, scan_shapes)
     cases = [c for c in candidates if not words or any(w in c.name.lower() for w in words)]
     if not cases:
         parser.error(f"--only {args.only!r} names no configuration")

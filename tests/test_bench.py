@@ -17,7 +17,8 @@ def test_quick_benchmark_prints_the_table():
     for column in ("fwd ms", "fwd+bwd ms", "mem MiB", "fwd+bwd x"):
         assert column in header
     for configuration in ("LSTM L1", "GRU L2", "RNN L1", "LSTM L2 bi", "peephole LSTM L1", "CIFG LSTM L1",
-                          "MGU L1", "dilated LSTM L4", "dilated GRU L4"):
+                          "MGU L1", "dilated LSTM L4", "dilated GRU L4", "scan minGRU T16 B2",
+                          "scan minLSTM T16 B2"):
         assert any(line.startswith(configuration + " ") for line in lines), configuration
     reference_rows = [line for line in lines if "torch.nn.LSTM" in line]
     assert reference_rows and all(line.split()[-2:] == ["1.00", "1.00"] for line in reference_rows)

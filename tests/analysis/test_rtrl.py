@@ -51,7 +51,8 @@ def assert_float64_close(got, expected, key):
 
 
 # Every registered cell with its default options, then every option that changes what a step computes.
-OPTIONS = {f"{name}": (name, {}) for name in REGISTERED}
+# (The LRU's output is a readout of its state, not the state: RTRL refuses it, see the test below.)
+OPTIONS = {f"{name}": (name, {}) for name in REGISTERED if name != "lru"}
 # (input_size, hidden_size, needed options)
 SIZES = {name: (2 * 2 * 2, 1, {"frame_size": (2, 2)}) for name in ("conv_lstm", "conv_gru")}
 OPTIONS |= {f"lstm_{option}": ("lstm", {option: True}) for option in VARIANT_OPTIONS}
@@ -184,3 +185,11 @@ def test_bad_arguments_get_clear_errors():
         rtrl_gradients(ElmanCell(3, 4), torch.randn(2, 3), lambda t, y: y.sum())
     with pytest.raises(ValueError, match="step_loss to return a scalar tensor"):
         rtrl_gradients(ElmanCell(3, 4), torch.randn(1, 2, 3), lambda t, y: y)
+
+
+def test_rtrl_refuses_cells_whose_output_is_not_their_state():
+    lru, stacked = make_cell("lru", 3, 4), make_cell("mingru", 3, 4, mlp_ratio=2)
+    assert make_cell("mingru", 3, 4).output_is_state and not lru.output_is_state
+    for cell in (lru, stacked):
+        with pytest.raises(ValueError, match="outputs something other than its state"):
+            rtrl_gradients(cell, torch.randn(2, 3, 3), lambda t, y: y.sum())

@@ -10,9 +10,11 @@ import torch
 from seqlab.cells import CELLS, ElmanCell, LSTMCell, make_cell
 
 HIDDEN = 5
-# The esn reservoir is fixed (its own init, tests/cells/test_esn.py), conv_lstm/conv_gru weights are kernels
-# and indrnn's u is a vector (its own init: tests/cells/test_indrnn.py).
-MATRIX_CELLS = [name for name in CELLS if name not in ("esn", "conv_lstm", "conv_gru", "indrnn")]
+# The esn reservoir is fixed (its own init, tests/cells/test_esn.py), conv_lstm/conv_gru weights are kernels,
+# indrnn's u is a vector (its own init: tests/cells/test_indrnn.py), and mingru, minlstm and lru have no
+# weight_hh (diagonal recurrences, tests/cells/test_linear_cells.py).
+MATRIX_CELLS = [name for name in CELLS
+                if name not in ("esn", "conv_lstm", "conv_gru", "indrnn", "mingru", "minlstm", "lru")]
 
 
 @pytest.mark.parametrize("name", MATRIX_CELLS)

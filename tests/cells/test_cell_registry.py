@@ -25,6 +25,9 @@ RICH_OPTIONS = {
     "layernorm_lstm": {"recurrent_init": "orthogonal"},
     "layernorm_gru": {"bias": False},
     "indrnn": {"recurrent_max_steps": 100},
+    "mingru": {"candidate": "linear", "mlp_ratio": 2},
+    "minlstm": {"bias": False, "mlp_ratio": 1},
+    "lru": {"state_size": 3, "bias": True, "r_min": 0.5},
 }
 
 

@@ -185,4 +185,5 @@ def test_output_and_h_n_shapes_follow_the_contract(shape, cell_name, batch_first
         assert isinstance(h_n, tuple) and len(h_n) == 2
         assert tuple(h_n[0].shape) == (*first, h_out) and tuple(h_n[1].shape) == (*first, hidden)
     else:
-        assert isinstance(h_n, torch.Tensor) and tuple(h_n.shape) == (*first, hidden)
+        state_size = 2 * hidden if cell_name == "lru" else hidden  # the LRU stores [Re h, Im h]
+        assert isinstance(h_n, torch.Tensor) and tuple(h_n.shape) == (*first, state_size)

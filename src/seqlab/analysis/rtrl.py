@@ -48,6 +48,9 @@ def rtrl_gradients(cell: RecurrentCell, inputs: Tensor, step_loss: StepLoss, rea
     """
     if not isinstance(cell, RecurrentCell):
         raise TypeError(f"RTRL: expected a seqlab RecurrentCell, got {type(cell).__name__}")
+    if not getattr(cell, "output_is_state", True):
+        raise ValueError(f"RTRL: {cell!r} outputs something other than its state h_t (a readout of it); "
+                         "rtrl_gradients covers cells with y_t = h_t")
     if not isinstance(inputs, Tensor) or inputs.dim() != 3 or inputs.shape[-1] != cell.input_size:
         shape = tuple(inputs.shape) if isinstance(inputs, Tensor) else type(inputs).__name__
         raise ValueError(f"rtrl_gradients: expected inputs of shape (B, T, {cell.input_size}), got {shape}")

@@ -5,7 +5,9 @@ The recurrent Jacobian of a step is (a diagonal of derivatives times) a block of
 (> 1) over time. Logged as `spectral_radius/layer{k}/{block}` (`layer{k}_reverse` for the backward
 direction; blocks are the cell's `gate_names`, or `hh` for a one-block cell). Non-square blocks (an LSTM
 with `proj_size`) have no eigenvalues and are skipped, and so are cells without a 2-D `weight_hh` (ConvLSTM's
-kernels).
+kernels; minGRU/minLSTM, whose diagonal a_t depends on the input: their gate means are in `GateStatistics`).
+A cell with a diagonal recurrence of fixed eigenvalues (`cell.eigenvalues()`, the LRU's λ) logs max |λ| as
+`spectral_radius/layer{k}/diagonal`.
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ class RecurrentSpectrum(ScheduledDiagnostic):
         for scope in scopes:
             for placed in scope.cells:
                 cell = placed.cell
+                diagonal = getattr(cell, "eigenvalues", None)  # a diagonal recurrence (the LRU's λ)
+                if callable(diagonal):
+                    name = f"spectral_radius/{scope_prefix(scope, scopes)}{placed.label}/diagonal"
+                    self.radii[name] = diagonal().detach().abs().max().item()
+                    continue
                 weight_hh = getattr(cell, "weight_hh", None)
                 if not isinstance(weight_hh, torch.Tensor) or weight_hh.dim() != 2:
                     continue  # no recurrent matrix (a convolution's kernels, a wrapper)

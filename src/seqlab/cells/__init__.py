@@ -15,8 +15,11 @@ from seqlab.cells.indrnn import IndRNNCell
 from seqlab.cells.init import RECURRENT_INITS
 from seqlab.cells.layernorm import LayerNormGRUCell, LayerNormLSTMCell
 from seqlab.cells.leaky import LeakyCell
+from seqlab.cells.lru import LRUCell
 from seqlab.cells.lstm import CIFGLSTMCell, LSTMCell, PeepholeLSTMCell
 from seqlab.cells.mgu import MGUCell
+from seqlab.cells.mingru import MinGRUCell
+from seqlab.cells.minlstm import MinLSTMCell
 from seqlab.cells.plugins import register_cell
 from seqlab.cells.registry import CELLS, make_cell
 
@@ -38,6 +41,9 @@ __all__ = [
     "LayerNormGRUCell",
     "IndRNNCell",
     "DelayedCell",
+    "MinGRUCell",
+    "MinLSTMCell",
+    "LRUCell",
     "RECURRENT_INITS",
     "CELLS",
     "make_cell",

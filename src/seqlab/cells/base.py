@@ -98,11 +98,15 @@ class RecurrentCell(nn.Module):
         """One step of the recurrence: `x_proj_t (B, G*H)`, `state` -> `(h_t (B, output_size), new state)`."""
         raise NotImplementedError
 
+    # Whether `fused_steps` also takes `mask=` (T, B, 1): variable lengths (state kept, output zero off it).
+    fuses_masked_steps: bool = False
+
     def fused_steps(self, x_proj: Tensor, state: State, reverse: bool = False) -> tuple[Tensor, State] | None:
         """All steps of `x_proj (T, B, G*H)` at once by a fused kernel, or None (the default: no such kernel).
 
         When not None: `(outputs (T, B, H_out), final state)`, what the time loop over `step` gives, walking
-        time backwards when `reverse` (outputs stay aligned with their input steps). Only called unmasked.
+        time backwards when `reverse` (outputs stay aligned with their input steps). Called unmasked, and
+        with `mask=` too where `fuses_masked_steps` (the parallel scan of `seqlab.cells.linear_recurrence`).
         """
         return None
 

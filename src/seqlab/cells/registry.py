@@ -3,7 +3,8 @@
 Names: rnn (Elman), lstm (with any Greff et al. 2016 option), peephole_lstm,
 cifg_lstm, gru (torch's form), gru_textbook (reset before W_n), mgu (minimal gated unit), leaky (leaky
 integrators), esn (a fixed echo state reservoir), conv_lstm and conv_gru (ConvLSTM, ConvGRU over flattened
-1-D or 2-D frames), layernorm_lstm, layernorm_gru (Ba et al. 2016), indrnn (Li et al. 2018). A user's own
+1-D or 2-D frames), layernorm_lstm, layernorm_gru (Ba et al. 2016), indrnn (Li et al. 2018), mingru, minlstm
+(Feng et al. 2024), lru (linear recurrent unit): linear in the state, trained by a parallel scan. A user's own
 cells: `seqlab.cells.plugins` (`register_cell`, the `seqlab.cells` entry point group).
 """
 
@@ -20,8 +21,11 @@ from seqlab.cells.gru import GRUCell, TextbookGRUCell
 from seqlab.cells.indrnn import IndRNNCell
 from seqlab.cells.layernorm import LayerNormGRUCell, LayerNormLSTMCell
 from seqlab.cells.leaky import LeakyCell
+from seqlab.cells.lru import LRUCell
 from seqlab.cells.lstm import CIFGLSTMCell, LSTMCell, PeepholeLSTMCell
 from seqlab.cells.mgu import MGUCell
+from seqlab.cells.mingru import MinGRUCell
+from seqlab.cells.minlstm import MinLSTMCell
 
 CELLS: dict[str, type[RecurrentCell]] = {
     "rnn": ElmanCell,
@@ -38,6 +42,9 @@ CELLS: dict[str, type[RecurrentCell]] = {
     "layernorm_lstm": LayerNormLSTMCell,
     "layernorm_gru": LayerNormGRUCell,
     "indrnn": IndRNNCell,
+    "mingru": MinGRUCell,
+    "minlstm": MinLSTMCell,
+    "lru": LRUCell,
 }
 
 _SIZES = {"self", "input_size", "hidden_size"}

@@ -1,7 +1,8 @@
 """The time loop: one cell over one direction of one layer.
 
 The input is projected once (`cell.project_input` over all steps). A cell with a fused kernel for the whole
-recurrence (`cell.fused_steps`, e.g. the plain LSTM) runs it in one call; otherwise the loop walks
+recurrence (`cell.fused_steps`, e.g. the plain LSTM, or the parallel scan of a cell linear in its state,
+which also takes the mask of variable lengths) runs it in one call; otherwise the loop walks
 `x_proj.unbind(0)` (never per-step slicing, which makes backward quadratic in T) and the outputs are joined
 with one `torch.stack`.
 Variable lengths are handled with a per-step mask that freezes each sequence's state after its last real step
@@ -28,14 +29,16 @@ def run_steps(cell: RecurrentCell, x_proj: Tensor, state: State, mask: Tensor | 
 
     `mask (T, B, 1)` (bool) marks real steps: where it is False the state is kept and the output is zero.
     `reverse` walks time backwards (outputs stay aligned with their input steps).
-    Unmasked, the cell's fused kernel (`cell.fused_steps`) runs all steps at once where it has one.
-    `regulariser` wraps each step; `step_states` (a list) receives one `(T, B, n)` tensor per state tensor.
+    Unmasked (or masked, where `cell.fuses_masked_steps`), the cell's fused kernel (`cell.fused_steps`) runs
+    all steps at once where it has one. `regulariser` wraps each step; `step_states` (a list) receives one
+    `(T, B, n)` tensor per state tensor (both need the step loop).
     """
     plain = regulariser is None and step_states is None
     if mask is None and plain and exporting():
         return scan_steps(cell, x_proj, state, reverse)  # one traced step: T stays dynamic
-    if mask is None and plain:
-        fused = cell.fused_steps(x_proj, state, reverse=reverse)
+    if (mask is None or cell.fuses_masked_steps) and plain:
+        extra = {} if mask is None else {"mask": mask}  # a whole-sequence scan handles lengths itself
+        fused = cell.fused_steps(x_proj, state, reverse=reverse, **extra)
         if fused is not None:
             return fused
     steps = x_proj.unbind(0)

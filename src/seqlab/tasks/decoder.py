@@ -106,6 +106,8 @@ class Seq2SeqDecoder(nn.Module):
 
     def initial_state(self, rnn_state: Any, memory: Tensor, mask: Tensor) -> DecoderState:
         top_output = as_tuple(rnn_state)[0][-1]  # (B, H) top layer's h
+        if top_output.shape[-1] != self.rnn.output_size:  # a state that is not the output (the LRU's)
+            top_output = top_output.new_zeros(top_output.shape[0], self.rnn.output_size)  # (B, H)
         attentional = None
         if self.luong:  # h̃_0 = 0
             attentional = top_output.new_zeros(top_output.shape[0], self.combine.out_features)  # (B, H)
