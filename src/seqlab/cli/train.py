@@ -46,6 +46,7 @@ from seqlab.cli.run_folder import WRITE_HYDRA_RECORD, RunFolder, fail, prepare_a
 from seqlab.cli.summary import best_metric, hparams_of, log_final_hparams, print_summary
 from seqlab.cli.sweep_failures import in_multirun_job
 from seqlab.reliability.graceful_stop import GracefulStop
+from seqlab.reliability.trusted_restore import TrustedRestore
 
 PROG = "seqlab-train"
 
@@ -72,7 +73,8 @@ def train(cfg: DictConfig) -> float | None:
 
         resolved = plain(cfg)
         callbacks = make_callbacks(cfg.get("callbacks"), with_logger=bool(cfg.get("logger")))
-        trainer = make_trainer(cfg, [*callbacks, StoreConfig(resolved, registry_keys(resolved, choices))])
+        keys = registry_keys(resolved, choices)
+        trainer = make_trainer(cfg, [*callbacks, TrustedRestore(), StoreConfig(resolved, keys)])
         if trainer.is_global_zero:
             run.record(resolved, hydra_record(cfg))
         try:
