@@ -112,9 +112,9 @@ def test_owned_files_are_only_regular_ckpt_files_in_the_resolved_folder(tmp_path
     os.symlink(outside, folder / "link.ckpt")
     callback = OwnedModelCheckpoint(dirpath=folder)
     assert callback.owns(str(folder / "best.ckpt"))
-    for path in (str(outside), f"{folder}/../outside.ckpt", str(folder / "link.ckpt"), str(folder / "sub.ckpt"),
-                 f"file://{folder}/best.ckpt", f"local://{folder}/best.ckpt", str(folder / "missing.ckpt"),
-                 None, 3, ""):
+    for path in (str(outside), f"{folder}/../outside.ckpt", str(folder / "link.ckpt"),
+                 str(folder / "sub.ckpt"), f"file://{folder}/best.ckpt", f"local://{folder}/best.ckpt",
+                 str(folder / "missing.ckpt"), None, 3, ""):
         assert not callback.owns(path), path
     callback.load_state_dict({"best_k_models": {str(folder / "best.ckpt"): torch.tensor(1.0),
                                                 str(outside): torch.tensor(0.5)},

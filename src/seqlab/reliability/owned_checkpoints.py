@@ -41,7 +41,7 @@ def _as_score(value: Any) -> torch.Tensor | None:
 
 
 class OwnedModelCheckpoint(ModelCheckpoint):
-    """`ModelCheckpoint` that keeps only its own files on resume and always ends with a current `last.ckpt`."""
+    """`ModelCheckpoint` that keeps only its own files on resume and always ends with a current last.ckpt."""
 
     _last_written_step: int | None = None
 

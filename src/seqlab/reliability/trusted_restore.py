@@ -41,8 +41,8 @@ CYCLED = ("betas", "momentum")  # what a OneCycle schedule with cycle_momentum c
 
 
 def _refuse(where: str, what: str) -> ValueError:
-    return ValueError(f"{where}: {what}; the checkpoint was not written by this run's configuration (or was "
-                      "changed): train a new run, or resume a checkpoint of this configuration")
+    return ValueError(f"{where}: {what}; the checkpoint was not written by this run's configuration (or "
+                      "was changed): train a new run, or resume a checkpoint of this configuration")
 
 
 def _is_score(value: Any) -> bool:
@@ -52,7 +52,8 @@ def _is_score(value: Any) -> bool:
 
 def _early_stopping_state(callback: EarlyStopping, state: Any, where: str) -> dict[str, Any]:
     stored = state if isinstance(state, Mapping) else {}
-    wait, stopped, best = stored.get("wait_count", 0), stored.get("stopped_epoch", 0), stored.get("best_score")
+    wait, stopped = stored.get("wait_count", 0), stored.get("stopped_epoch", 0)
+    best = stored.get("best_score")
     for name, count in (("wait_count", wait), ("stopped_epoch", stopped)):
         if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_COUNT:
             raise _refuse(where, f"EarlyStopping {name}={count!r} is not a count")
@@ -109,8 +110,8 @@ def _same(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
         return False
-    return a == b and type(a) is type(b) or (isinstance(a, (int, float)) and isinstance(b, (int, float))
-                                             and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
+    numbers = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (a, b))
+    return a == b and (type(a) is type(b) or numbers)
 
 
 def _highest_rate(group: Mapping[str, Any], schedule: Any) -> float:
@@ -183,7 +184,7 @@ def check_optimizers(trainer: L.Trainer, checkpoint: Mapping[str, Any], where: s
 
 
 class TrustedRestore(Callback):
-    """`Trainer(callbacks=[TrustedRestore(), ...])`: check and trim a checkpoint's state before it is restored."""
+    """`Trainer(callbacks=[TrustedRestore(), ...])`: check and trim a checkpoint's state before restoring."""
 
     def __init__(self) -> None:
         self._pending: dict[str, Any] | None = None
