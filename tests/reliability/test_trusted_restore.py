@@ -148,3 +148,14 @@ def test_a_crafted_optimizer_setting_is_refused(source_run, tmp_path):
     torch.save(crafted, tmp_path / "crafted.ckpt")
     with pytest.raises(ValueError, match=r"its optimizer has eps=1000.0, this config's has 1e-08"):
         run_train(corpus, tmp_path / "new", f"ckpt_path={tmp_path / 'crafted.ckpt'}", "trainer.max_steps=9")
+
+
+@pytest.mark.parametrize("override", ["seed=5", "dataset.batch_size=4", "trainer.gradient_clip_val=1",
+                                      "trainer.accumulate_grad_batches=2", "dataset.seq_len=4"])
+def test_an_in_place_resume_that_changes_the_run_is_refused(source_run, tmp_path, override):
+    run, corpus = source_run
+    shutil.copytree(run, tmp_path / "run")  # a copied run folder: its own paths map to the copy
+    key = override.split("=")[0]
+    with pytest.raises(ValueError, match=rf"{key}=\S+ differs from the run's own {key}="):
+        run_train(corpus, tmp_path / "run", "ckpt_path=last", "trainer.max_steps=9", override)
+    assert load(tmp_path / "run" / "checkpoints" / "last.ckpt")["global_step"] == 5
