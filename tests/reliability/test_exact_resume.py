@@ -45,11 +45,11 @@ CASES = {  # name: (overrides, max_epochs, crash step): crashes fall mid-epoch, 
     "regress": (lambda root: ["task=regress", "dataset=adding", "dataset.length=6", "dataset.num_train=64",
                               "dataset.num_val=16", "dataset.num_test=16", "dataset.batch_size=8",
                               "task.dropout=0.3"], 3, 13),
-    "charlm-tbptt": (lambda root: ["dataset=textfile", f"dataset.path={_corpus(root)}", "dataset.batch_size=4",
-                                   "dataset.seq_len=8", "task.embedding_dim=8", "task.dropout=0.3",
+    "charlm-tbptt": (lambda root: ["dataset=textfile", f"dataset.path={_corpus(root)}",
+                                   "dataset.batch_size=4", "dataset.seq_len=8", "task.embedding_dim=8", "task.dropout=0.3",
                                    "task.sample_length=5"], 2, 40),
-    "charlm-windows": (lambda root: ["dataset=textfile", f"dataset.path={_corpus(root)}", "dataset.tbptt=false",
-                                     "dataset.batch_size=8", "dataset.seq_len=8", "task.embedding_dim=8",
+    "charlm-windows": (lambda root: ["dataset=textfile", f"dataset.path={_corpus(root)}",
+                                     "dataset.tbptt=false", "dataset.batch_size=8", "dataset.seq_len=8", "task.embedding_dim=8",
                                      "task.dropout=0.3", "task.sample_length=5"], 3, 25),
     "classify": (lambda root: ["task=classify", "dataset=sequences", f"dataset.path={_npz(root)}",
                                "dataset.batch_size=4", "task.dropout=0.3", "lr_scheduler=none"], 3, 14),
@@ -64,8 +64,8 @@ CASES = {  # name: (overrides, max_epochs, crash step): crashes fall mid-epoch, 
 
 def _run(out: Path, overrides: list[str], crash_at: int, resume: bool = False) -> None:
     extra = ["ckpt_path=last"] if resume else []
-    cfg = compose_config("train", [*COMMON, *overrides, "+callbacks.crash._target_=drill_callbacks.CrashAtStep",
-                                   f"+callbacks.crash.step={crash_at}", *extra], out)
+    crash = ["+callbacks.crash._target_=drill_callbacks.CrashAtStep", f"+callbacks.crash.step={crash_at}"]
+    cfg = compose_config("train", [*COMMON, *overrides, *crash, *extra], out)
     train(cfg)
 
 
