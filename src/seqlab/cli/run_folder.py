@@ -1,13 +1,18 @@
 """A training run's folder: checked before Hydra runs, locked while training, left as it was on failure.
 
 Before Hydra (`check_run_dir_argument`, `restore_run_overrides`, from `seqlab-train`'s `main`):
+- `hydra.run.dir` is read as Hydra will read it (its override grammar: quotes; `${oc.env:...}`), so a
+  quoted or interpolated run folder is recognised as the existing run it names;
 - `hydra.run.dir=<a file>` or a folder that cannot be written (read-only file system, no permission) is one
   line, before Hydra creates or writes anything;
 - `hydra.run.dir=<existing run> ckpt_path=last` (an in-place resume) runs with the run's own overrides
   (its `.hydra/overrides.yaml`; not its `+callbacks.<name>` additions, which belong to one command), and a
   given override that contradicts one of them is refused, except the
   budget keys of `RESUME_CHANGEABLE` (train longer); Hydra is told not to write `.hydra/` there
-  (`hydra.output_subdir=null`): `RunFolder.record` writes it once training is about to start.
+  (`hydra.output_subdir=null`): `RunFolder.record` writes it once training is about to start. A stored
+  override that chooses where outputs go (`paths.*`, `*.dirpath`, `*.save_dir`, `*.filename`, ...) is
+  replayed only when it stays inside the run folder; the restored overrides are then checked like a new
+  command line (`seqlab-train`'s `main` checks group choices and keys after `prepare_argv`).
 
 During the run (`RunFolder`, a context manager around the body of `train`):
 - the folder is locked (`flock` on the folder itself; released when the process ends, however it ends): a
@@ -53,6 +58,58 @@ def _value_of(argv: list[str], key: str) -> str | None:
     return None
 
 
+def resolved_run_dir(argv: list[str]) -> str | None:
+    """`hydra.run.dir` as Hydra will use it: the override parsed by Hydra's own grammar (quotes removed)
+    and its `${oc.env:...}` interpolations resolved; ValueError for one that cannot be resolved before
+    Hydra runs (it names other config keys)."""
+    arg = next((a for a in reversed(argv) if "=" in a and _key(a) == "hydra.run.dir"), None)
+    if arg is None:
+        return None
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        value = OverridesParser.create().parse_override(arg.lstrip("+~")).value()
+    except Exception as error:  # Hydra's grammar error: one line
+        raise ValueError(f"{arg}: not a valid override ({str(error).splitlines()[0]})") from None
+    if not isinstance(value, str):
+        raise ValueError(f"{arg}: give the run folder as one path")
+    if "${" in value:
+        try:
+            value = str(OmegaConf.create({"dir": value}).dir)
+        except Exception:
+            raise ValueError(f"{arg}: the folder names config keys that are known only once Hydra runs; "
+                             "give it as a path (environment variables: ${oc.env:NAME})") from None
+    return value
+
+
+# A stored override of one of these keys (or of `paths.*`) chooses where outputs go: replayed only when its
+# value is a plain path inside the run folder (a `filename` only when it is a plain file name).
+OUTPUT_KEY_NAMES = ("dirpath", "save_dir", "default_root_dir", "output_dir", "ckpt_dir", "log_dir",
+                    "cache_dir", "root_dir", "dir", "filename", "tracking_uri")
+
+
+def _check_stored_output(override: str, run_dir: Path, record: Path) -> None:
+    """Raise ValueError when a stored override would send outputs out of `run_dir`."""
+    key, _, value = override.partition("=")
+    key = key.lstrip("+~")
+    name = key.rsplit(".", 1)[-1]
+    if not key.startswith("paths.") and name not in OUTPUT_KEY_NAMES:
+        return
+    value = value.strip().strip("'\"")
+    if name == "filename":
+        inside = "/" not in value and ".." not in value and "${" not in value
+    else:
+        target = Path(value).expanduser()
+        target = target if target.is_absolute() else run_dir / target
+        resolved, root = os.path.realpath(target), os.path.realpath(run_dir)
+        inside = "${" not in value and "://" not in value and (resolved == root
+                                                               or resolved.startswith(root + os.sep))
+    if not inside:
+        raise ValueError(f"hydra.run.dir={run_dir} ckpt_path=last: the run's stored override {override!r} "
+                         f"({record}) sends outputs out of the run folder; seqlab never replays that from a "
+                         "file: give it on the command line if you mean it, or drop it from the record")
+
+
 def _key(override: str) -> str:
     return override.split("=", 1)[0].lstrip("+~")
 
@@ -94,6 +151,7 @@ def restore_run_overrides(argv: list[str], run_dir: Path) -> list[str]:
                              f"{override!r} ({record}) names code to instantiate; seqlab never replays that "
                              "from a file")
         if key not in given:
+            _check_stored_output(override, run_dir, record)
             restored.append(override)
         elif given[key].lstrip("+~") != override.lstrip("+~") and key not in RESUME_CHANGEABLE:
             raise ValueError(
@@ -105,7 +163,7 @@ def restore_run_overrides(argv: list[str], run_dir: Path) -> list[str]:
 
 def prepare_argv(argv: list[str]) -> list[str]:
     """`seqlab-train`'s arguments, checked and completed before Hydra runs (see the module docstring)."""
-    run_dir = _value_of(argv, "hydra.run.dir")
+    run_dir = resolved_run_dir(argv)
     if run_dir is None:
         check_run_dir_argument(".")
         return argv

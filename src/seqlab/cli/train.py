@@ -124,9 +124,13 @@ def main() -> None:
     register_resolvers()
     if rank_zero_only.rank == 0:  # DDP's other ranks re-run this command in the folder rank 0 prepared
         try:
-            sys.argv[1:] = prepare_argv(sys.argv[1:])
+            prepared = prepare_argv(sys.argv[1:])
         except ValueError as error:
             fail(PROG, str(error))
+        if prepared not in (sys.argv[1:], [*sys.argv[1:], "hydra.output_subdir=null"]):  # stored overrides
+            check_group_choices(prepared, PROG)  # are checked as a new command line
+            check_override_keys(prepared, PROG, "train")
+        sys.argv[1:] = prepared
     hydra_main()
 
 
