@@ -71,9 +71,10 @@ def test_a_stored_override_cannot_move_outputs_out_of_the_run(tmp_path, stored):
 
 
 def test_a_stored_output_inside_the_run_is_replayed(tmp_path):
-    run = fake_run(tmp_path, [f"paths.ckpt_dir={tmp_path}/run/ckpts", "callbacks.model_checkpoint.filename=b"])
+    stored = [f"paths.ckpt_dir={tmp_path}/run/ckpts", "callbacks.model_checkpoint.filename=b"]
+    run = fake_run(tmp_path, stored)
     argv = prepare_argv([f"hydra.run.dir={run}", "ckpt_path=last"])
-    assert argv[:2] == [f"paths.ckpt_dir={tmp_path}/run/ckpts", "callbacks.model_checkpoint.filename=b"]
+    assert argv[:2] == stored
 
 
 @pytest.mark.slow
