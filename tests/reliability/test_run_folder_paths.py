@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
 from cli_helpers import run_cli  # noqa: E402
 
+from seqlab.cli.checkpoint_folder import claim_checkpoint_folder  # noqa: E402
 from seqlab.cli.run_folder import prepare_argv, resolved_run_dir  # noqa: E402
 
 
@@ -84,3 +85,40 @@ def test_stored_overrides_are_checked_as_a_new_command_line(tmp_path):
     result = run_cli("train.py", [f"hydra.run.dir={run}", "ckpt_path=last", "device=cpu"], cwd=tmp_path)
     assert result.returncode == 2 and "seqlab-train: error: trainer.nosuch: no such key" in result.stderr
     assert snapshot(run) == before
+
+
+def test_an_outside_checkpoint_folder_must_be_this_runs_own(tmp_path):
+    other = fake_run(tmp_path, ["cell.hidden_size=8"])
+    (other / "checkpoints" / "last.ckpt").write_bytes(b"the other run's last checkpoint")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    assert claim_checkpoint_folder(mine, mine / "checkpoints", resuming_from_it=False) is None  # inside
+    with pytest.raises(ValueError, match=r"is inside another run's folder"):
+        claim_checkpoint_folder(mine, other / "checkpoints", resuming_from_it=True)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "best.ckpt").write_bytes(b"someone's")
+    with pytest.raises(ValueError, match=r"already holds checkpoints of another run"):
+        claim_checkpoint_folder(mine, shared, resuming_from_it=False)
+    held = claim_checkpoint_folder(mine, shared, resuming_from_it=True)  # this run's own: locked
+    try:
+        with pytest.raises(ValueError, match=r"another seqlab-train process is writing checkpoints there"):
+            claim_checkpoint_folder(tmp_path / "third", shared, resuming_from_it=True)
+    finally:
+        os.close(held)
+    assert (other / "checkpoints" / "last.ckpt").read_bytes() == b"the other run's last checkpoint"
+
+
+def test_training_into_another_runs_checkpoints_is_refused_before_anything_is_written(tmp_path):
+    from cli_helpers import TINY, compose_config
+
+    from seqlab.cli.train import train
+
+    other = fake_run(tmp_path, ["cell.hidden_size=8"])
+    (other / "checkpoints" / "last.ckpt").write_bytes(b"the other run's last checkpoint")
+    before = snapshot(other)
+    cfg = compose_config("train", [*TINY, "device=cpu", f"paths.ckpt_dir={other / 'checkpoints'}"],
+                         tmp_path / "new")
+    with pytest.raises(ValueError, match=r"is inside another run's folder"):
+        train(cfg)
+    assert snapshot(other) == before and not (tmp_path / "new").exists()

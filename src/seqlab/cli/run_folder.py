@@ -36,6 +36,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from seqlab.cli.checkpoint_folder import claim_checkpoint_folder
 from seqlab.reliability.checkpoint_io import remove_stale_temporaries
 
 # Settings an in-place resume may change from the run's own: how long it trains, and how it reports.
@@ -232,6 +233,14 @@ class RunFolder:
             os.close(self._fd)
             self._fd = None
 
+    def claim_checkpoints(self, ckpt_dir: str | os.PathLike, ckpt_path: str | None) -> None:
+        """Check (and lock) a checkpoint folder outside the run folder (`seqlab.cli.checkpoint_folder`)."""
+        if not self.lock:
+            return
+        resuming_from_it = ckpt_path is not None and \
+            os.path.dirname(os.path.realpath(ckpt_path)) == os.path.realpath(ckpt_dir)
+        self._ckpt_fd = claim_checkpoint_folder(self.path, ckpt_dir, resuming_from_it)
+
     def record(self, resolved: dict[str, Any], hydra_record: dict[str, Any] | None = None) -> None:
         """Write the run's `config.yaml` (and, when given, `.hydra/<name>.yaml` files): training starts."""
         (self.path / "config.yaml").write_text(OmegaConf.to_yaml(resolved))
@@ -242,6 +251,9 @@ class RunFolder:
 
     def __exit__(self, kind, error, traceback) -> None:
         self._release()
+        if getattr(self, "_ckpt_fd", None) is not None:
+            os.close(self._ckpt_fd)  # closing releases its lock
+            self._ckpt_fd = None
         if error is not None and self.created and not self.recorded and not self.keep_on_failure:
             self._remove_if_nothing_kept()
 

@@ -63,6 +63,7 @@ def train(cfg: DictConfig) -> float | None:
                    keep_on_failure=in_multirun_job()) as run:
         check_train_config(cfg, choices)
         ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), cfg.paths.ckpt_dir)
+        run.claim_checkpoints(cfg.paths.ckpt_dir, ckpt_path)
         if cfg.get("seed") is not None:
             L.seed_everything(cfg.seed, workers=True, verbose=False)
         apply_device_settings(cfg)
