@@ -100,9 +100,10 @@ class OwnedModelCheckpoint(ModelCheckpoint):
         if self.save_last:
             self._last_written_step = trainer.global_step
 
-    def _save_last_if_stale(self, trainer: L.Trainer) -> None:
+    def _save_last_if_stale(self, trainer: L.Trainer, at_end: bool = False) -> None:
+        """Write last.ckpt unless it holds this step (at the end even under fast_dev_run, as Lightning)."""
         if self.save_last and self._last_written_step != trainer.global_step and not trainer.sanity_checking \
-                and not trainer.fast_dev_run and trainer.state.fn == "fit":
+                and (at_end or not trainer.fast_dev_run) and trainer.state.fn == "fit":
             self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -119,4 +120,4 @@ class OwnedModelCheckpoint(ModelCheckpoint):
         """The final state becomes `last.ckpt`, unless a signal stop saved it (`GracefulStop`)."""
         if any(isinstance(cb, GracefulStop) and cb.exit_code is not None for cb in trainer.callbacks):
             return
-        self._save_last_if_stale(trainer)
+        self._save_last_if_stale(trainer, at_end=True)
