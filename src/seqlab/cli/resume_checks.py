@@ -11,7 +11,8 @@ An in-place resume (the checkpoint is in this run's own checkpoint folder) conti
 the whole resolved config must equal the one stored in the checkpoint (the run folder's own paths mapped to
 this folder, for a copied run), except the budget (`trainer.max_epochs`, `max_steps`, `max_time`,
 `min_epochs`), the display (`RESUME_DISPLAY_KEYS`) and this machine's settings (`paths.cache_dir`,
-`device.threads`): `seed=5`, `dataset.batch_size=8`, `trainer.gradient_clip_val=1` are refused in one line.
+`device.threads`) and a callback only one of the two commands adds (`+callbacks.<name>`, one command's
+own): `seed=5`, `dataset.batch_size=8`, `trainer.gradient_clip_val=1` are refused in one line.
 """
 
 from __future__ import annotations
@@ -67,7 +68,11 @@ def check_same_run(cfg: DictConfig, stored_config: Mapping[str, Any], where: str
     old_root = (stored.get("paths") or {}).get("output_dir") if isinstance(stored, Mapping) else None
     if isinstance(old_root, str):
         stored = _moved(stored, old_root, str(given["paths"]["output_dir"]))
-    found = first_difference(_without(given, NOT_COMPARED), _without(stored, NOT_COMPARED), "")
+    given, stored = _without(given, NOT_COMPARED), _without(stored, NOT_COMPARED)
+    for config, other in ((given, stored), (stored, given)):  # `+callbacks.<name>`: one command's own
+        if isinstance(config.get("callbacks"), Mapping) and isinstance(other.get("callbacks"), Mapping):
+            config["callbacks"] = {k: v for k, v in config["callbacks"].items() if k in other["callbacks"]}
+    found = first_difference(given, stored, "")
     if found:
         key, new, old = found
         key = key.lstrip(".")
