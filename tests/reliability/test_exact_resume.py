@@ -53,7 +53,7 @@ CASES = {  # name: (overrides, max_epochs, crash step): crashes fall mid-epoch, 
                                      "task.embedding_dim=8", "task.dropout=0.3", "task.sample_length=5"],
                        3, 25),
     "classify": (lambda root: ["task=classify", "dataset=sequences", f"dataset.path={_npz(root)}",
-                               "dataset.batch_size=4", "task.dropout=0.3", "lr_scheduler=none"], 3, 14),
+                               "dataset.batch_size=4", "task.dropout=0.3"], 3, 14),  # cosine schedule
     "tag": (lambda root: ["task=tag", "dataset=copy_memory", "dataset.gap=4", "dataset.num_train=64",
                           "dataset.num_val=16", "dataset.num_test=16", "dataset.batch_size=8",
                           "cell.num_layers=2", "cell.dropout=0.3"], 3, 13),

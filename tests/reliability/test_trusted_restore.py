@@ -131,7 +131,9 @@ def test_a_crafted_optimizer_learning_rate_is_refused(source_run, tmp_path, sche
         group["lr"] = 1e6
     if schedule.endswith("cosine"):  # a resume needs the schedule's state: take the one a cosine run saves
         run_train(corpus, tmp_path / "cosine", schedule)
-        cosine = load(tmp_path / "cosine" / "checkpoints" / "last.ckpt")
+        own = tmp_path / "cosine" / "checkpoints" / "last.ckpt"
+        run_train(corpus, tmp_path / "cosine_tuned", f"ckpt_path={own}", schedule, "trainer.max_steps=7")
+        cosine = load(own)  # its own checkpoint resumes (the schedule's rates pass); the crafted one not
         crafted["lr_schedulers"] = cosine["lr_schedulers"]
         crafted["optimizer_states"][0]["param_groups"][0]["initial_lr"] = 0.002
         crafted["seqlab_config"]["task"] = cosine["seqlab_config"]["task"]

@@ -4,7 +4,7 @@
 shuffling, from the same generator state) and leaves out the first k of its first pass, without loading
 them; later passes are whole. Its length is the whole pass, as Lightning's progress counters expect (the
 resumed epoch's batch index continues from k). `skipping_loader(loader, k)` is `loader` rebuilt around it
-with every other setting kept.
+with every other setting kept. `HookedLoader` tells a callback when an iterator is about to be created.
 """
 
 from __future__ import annotations
@@ -26,6 +26,18 @@ class SkipFirstBatches(Sampler[list[int]]):
 
     def __len__(self) -> int:
         return len(self.batch_sampler)
+
+
+class HookedLoader(DataLoader):
+    """A DataLoader that calls `before_iter()` (when set) just before each new iterator is created: the
+    moment its shuffling sampler and the workers' base seed draw from torch's generator."""
+
+    before_iter = None
+
+    def __iter__(self):
+        if self.before_iter is not None:
+            self.before_iter()
+        return super().__iter__()
 
 
 def skipping_loader(loader: DataLoader, skip: int) -> DataLoader:

@@ -92,12 +92,15 @@ class RNGStateCallback(Callback):
     def __init__(self) -> None:
         self._trainer: Any = None
         self._epoch_start: dict[str, Any] | None = None  # the states before this epoch's iterator was made
-        self._first_epoch = True  # the first epoch of a fit: its iterator is made before on_train_start
-        self._saved: dict[str, Any] | None = None  # loaded; restored at the first training batch
-        self._fit_started = False
+        self._saved: dict[str, Any] | None = None  # loaded, not yet restored
+        self._hooked = False  # the training loader announces its iterators (`before_train_iterator`)
+        self._order_restored = False
+        self._first_epoch = True
 
     def setup(self, trainer, pl_module, stage: str) -> None:
         self._trainer = trainer
+        self._hooked = self._announced = self._order_restored = False
+        self._first_epoch = True
 
     def state_dict(self) -> dict[str, Any]:
         trainer = self._trainer
@@ -111,31 +114,38 @@ class RNGStateCallback(Callback):
         start = state_dict.get("epoch_start")
         if start is not None:
             check_rng_states(start)
-        if start is None or self._fit_started:  # an earlier version's checkpoint, or a late restore: now
+            self._saved = state_dict
+        else:  # an earlier version's checkpoint: restored at once, as it was
             restore_rng_states(state_dict)
-            return
-        self._saved = state_dict
 
-    def on_fit_start(self, trainer, pl_module) -> None:
-        """After the checkpoint's states are loaded, before the first epoch's iterator is made."""
-        self._fit_started, self._first_epoch = True, True
+    def before_train_iterator(self, trainer) -> None:
+        """Just before an epoch's iterator is made (`StreamPosition`'s loader calls it; else `on_fit_start`):
+        a resumed epoch draws its order from the states its first pass drew it from."""
+        self._announced = True
         if self._saved is not None and self._saved.get("mid_epoch") is True:
-            restore_rng_states(self._saved["epoch_start"])  # the epoch's order again; saved states at batch 1
+            if not self._order_restored:
+                restore_rng_states(self._saved["epoch_start"])  # the saved ones at the first batch
+                self._order_restored = True
         elif self._saved is not None:
             restore_rng_states(self._saved)
             self._saved = None
         self._epoch_start = capture_rng_states()
 
+    def on_fit_start(self, trainer, pl_module) -> None:
+        wrapped = getattr(getattr(trainer.datamodule, "train_dataloader", None), "_seqlab_wrapped", False)
+        self._hooked = bool(wrapped) or self._announced
+        if not self._hooked:  # a loader that does not announce itself: its first iterator comes after this
+            self.before_train_iterator(trainer)
+            self._announced = False
+
     def on_train_epoch_start(self, trainer, pl_module) -> None:
-        if not self._first_epoch:
+        if not self._hooked and not self._first_epoch:  # later epochs' iterators come after this hook
             self._epoch_start = capture_rng_states()
         self._first_epoch = False
 
     def on_train_batch_start(self, trainer, pl_module, batch: Any, batch_idx: int) -> None:
         self._first_epoch = False
+        self._hooked = self._hooked and self._announced  # a loader of another class never announced
         if self._saved is not None:
             restore_rng_states(self._saved)
             self._saved = None
-
-    def teardown(self, trainer, pl_module, stage: str) -> None:
-        self._fit_started = False

@@ -29,7 +29,7 @@ import lightning as L
 from lightning.pytorch.callbacks import Callback
 from torch.utils.data import DataLoader, IterableDataset
 
-from seqlab.data.skip_batches import skipping_loader
+from seqlab.data.skip_batches import HookedLoader, skipping_loader
 from seqlab.data.streams import StreamBatches
 
 
@@ -48,7 +48,7 @@ class StreamPosition(Callback):
         if isinstance(taken, bool) or not isinstance(taken, int) or not 0 <= taken <= 2 ** 53:
             raise ValueError(f"the checkpoint's data position (batches_taken={taken!r}) is not a count; use "
                              "a checkpoint written by seqlab-train")
-        self._resume_batch = taken
+        self._resume_batch = self.batches_taken = taken
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.batches_taken = 0
@@ -57,25 +57,38 @@ class StreamPosition(Callback):
                              batch_idx: int) -> None:
         self.batches_taken = batch_idx + 1
 
-    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        """Runs after the checkpoint is restored and before the training loader is built."""
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        """Wrap the datamodule's `train_dataloader` before Lightning first asks for it (which may be in
+        `configure_optimizers`, through `trainer.estimated_stepping_batches`, before `on_fit_start`)."""
         datamodule = trainer.datamodule
-        if not self._resume_batch or datamodule is None:
+        wrapped = getattr(getattr(datamodule, "train_dataloader", None), "_seqlab_wrapped", False)
+        if stage != "fit" or datamodule is None or wrapped:
             return
-        self.batches_taken = self._resume_batch
         make_loader = datamodule.train_dataloader
 
         @functools.wraps(make_loader)
-        def resumed_train_dataloader():
+        def positioned_train_dataloader():
             loader = make_loader()
             dataset = getattr(loader, "dataset", None)
-            if isinstance(dataset, StreamBatches) and self._resume_batch < len(dataset):
+            resume = self._resume_batch
+            if resume and isinstance(dataset, StreamBatches) and resume < len(dataset):
                 dataset.resume_at(self._resume_batch)
-            elif isinstance(loader, DataLoader) and not isinstance(dataset, IterableDataset) \
-                    and loader.batch_sampler is not None and self._resume_batch < len(loader):
+            elif self._resume_batch and isinstance(loader, DataLoader) \
+                    and not isinstance(dataset, IterableDataset) and loader.batch_sampler is not None \
+                    and self._resume_batch < len(loader):
                 loader = skipping_loader(loader, self._resume_batch)
             self._resume_batch = 0
-            datamodule.train_dataloader = make_loader  # later epochs: the datamodule's own method
+            if type(loader) is DataLoader:  # each new iterator first tells the callbacks that listen
+                loader.__class__ = HookedLoader
+                loader.before_iter = functools.partial(self._before_iterator, trainer)
             return loader
 
-        datamodule.train_dataloader = resumed_train_dataloader
+        positioned_train_dataloader._seqlab_wrapped = True
+        datamodule.train_dataloader = positioned_train_dataloader
+
+    @staticmethod
+    def _before_iterator(trainer: L.Trainer) -> None:
+        for callback in trainer.callbacks:
+            hook = getattr(callback, "before_train_iterator", None)
+            if callable(hook):
+                hook(trainer)

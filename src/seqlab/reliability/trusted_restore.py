@@ -157,6 +157,23 @@ def _check_param_state(state: Any, params: list[torch.Tensor], where: str) -> No
                 raise _refuse(where, f"optimizer state {name} of parameter {index} is not finite")
 
 
+def _check_schedule_state(fresh: Mapping[str, Any], stored: Any, where: str) -> None:
+    """The stored schedule state has the configured schedule's keys only, each a value of the same kind
+    (torch's `load_state_dict` sets every stored key as an attribute)."""
+    if not isinstance(stored, Mapping):
+        raise _refuse(where, "its LR schedule state is not a mapping")
+    for key, value in stored.items():
+        if key not in fresh:
+            raise _refuse(where, f"its LR schedule has a setting {key!r} this config's schedule has not")
+        kind = fresh[key]
+        numbers = (int, float)
+        same = (value is None or kind is None or isinstance(value, type(kind))
+                or (isinstance(value, numbers) and isinstance(kind, numbers))
+                or (isinstance(value, (list, tuple)) and isinstance(kind, (list, tuple))))
+        if not same or isinstance(value, (torch.Tensor, Mapping)) and not isinstance(kind, type(value)):
+            raise _refuse(where, f"its LR schedule's {key}={value!r} is not a {type(kind).__name__}")
+
+
 def check_optimizers(trainer: L.Trainer, checkpoint: Mapping[str, Any], where: str) -> None:
     """Raise ValueError unless the stored optimizer and schedule states fit the configured ones."""
     if not trainer.optimizers or "optimizer_states" not in checkpoint:
@@ -175,7 +192,11 @@ def check_optimizers(trainer: L.Trainer, checkpoint: Mapping[str, Any], where: s
         params = [p for group in optimizer.param_groups for p in group["params"]]
         _check_param_state(state.get("state", {}), params, where)
     stored_schedules = checkpoint.get("lr_schedulers") or []
-    for config, stored in zip(trainer.lr_scheduler_configs, stored_schedules, strict=False):
+    if not isinstance(stored_schedules, (list, tuple)) or len(stored_schedules) != len(
+            trainer.lr_scheduler_configs):
+        raise _refuse(where, "its LR schedules do not match this config's")
+    for config, stored in zip(trainer.lr_scheduler_configs, stored_schedules, strict=True):
+        _check_schedule_state(config.scheduler.state_dict(), stored, where)
         for key in ("base_lrs", "max_lrs"):
             fresh = getattr(config.scheduler, key, None)
             if fresh is not None and isinstance(stored, Mapping) and not _same(list(fresh), stored.get(key)):
