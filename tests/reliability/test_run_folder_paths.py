@@ -41,8 +41,10 @@ def test_a_quoted_or_interpolated_run_folder_is_resolved_as_hydra_will(tmp_path,
         assert resolved_run_dir([given, "ckpt_path=last"]) == str(run)
         argv = prepare_argv([given, "ckpt_path=last"])
         assert argv[0] == "cell.hidden_size=8" and argv[-1] == "hydra.output_subdir=null"  # Hydra writes none
+    assert resolved_run_dir(["hydra.run.dir=out/${now:%Y}/x"]).startswith("out/2")  # Hydra's resolvers
     with pytest.raises(ValueError, match=r"names config keys that are known only once Hydra runs"):
-        resolved_run_dir(["hydra.run.dir=${task.name}/x"])
+        prepare_argv(["hydra.run.dir=${hydra.runtime.choices.task}/x", "ckpt_path=last"])
+    assert prepare_argv(["hydra.run.dir=${hydra.runtime.choices.task}/x"])[-1] == "hydra.output_subdir=null"
 
 
 @pytest.mark.slow

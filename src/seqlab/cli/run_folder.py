@@ -75,12 +75,20 @@ def resolved_run_dir(argv: list[str]) -> str | None:
     if not isinstance(value, str):
         raise ValueError(f"{arg}: give the run folder as one path")
     if "${" in value:
+        from hydra.core.utils import setup_globals
+
+        setup_globals()  # Hydra's own resolvers (`now`), as in its run
         try:
             value = str(OmegaConf.create({"dir": value}).dir)
         except Exception:
-            raise ValueError(f"{arg}: the folder names config keys that are known only once Hydra runs; "
-                             "give it as a path (environment variables: ${oc.env:NAME})") from None
+            raise UnresolvedRunDir(f"{arg}: the folder names config keys that are known only once Hydra "
+                                   "runs; to resume a run give its folder as a path (environment "
+                                   "variables: ${oc.env:NAME})") from None
     return value
+
+
+class UnresolvedRunDir(ValueError):
+    """`hydra.run.dir` interpolates config keys: only Hydra knows the folder."""
 
 
 # A stored override of one of these keys (or of `paths.*`) chooses where outputs go: replayed only when its
@@ -164,7 +172,13 @@ def restore_run_overrides(argv: list[str], run_dir: Path) -> list[str]:
 
 def prepare_argv(argv: list[str]) -> list[str]:
     """`seqlab-train`'s arguments, checked and completed before Hydra runs (see the module docstring)."""
-    run_dir = resolved_run_dir(argv)
+    try:
+        run_dir = resolved_run_dir(argv)
+    except UnresolvedRunDir:
+        if _value_of(argv, "ckpt_path") is not None:
+            raise
+        WRITE_HYDRA_RECORD["enabled"] = True  # the folder may hold a run: Hydra writes nothing there
+        return [*argv, "hydra.output_subdir=null"]
     if run_dir is None:
         check_run_dir_argument(".")
         return argv
