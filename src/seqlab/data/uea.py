@@ -2,9 +2,9 @@
 
 The archive's `<name>_TRAIN.ts` and `<name>_TEST.ts` are read from `path` (a folder holding them) or, without
 one, from the cache, downloaded once from `URL` (the archive's zip of the problem) by `seqlab.data.download`.
-`checksums` gives the sha256 of `TRAIN` and `TEST` (`KNOWN_CHECKSUMS` has JapaneseVowels'); without them the
-files are used unchecked. A validation split is carved from the training cases with `seed`. Channels are
-standardised with training statistics only (`normalize`); `input_noise` adds fresh Gaussian noise of that
+`checksums` gives the sha256 of `TRAIN` and `TEST`; without them a download or cached copy is checked
+against `KNOWN_CHECKSUMS` (JapaneseVowels') and other files are used unchecked. A validation split is
+carved from the training cases with `seed`. Channels are standardised with training statistics only (`normalize`); `input_noise` adds fresh Gaussian noise of that
 standard deviation to the training inputs at every draw. Class names go to the task (and its checkpoint).
 """
 
@@ -40,7 +40,7 @@ def locate_uea(name: str, path: str | None = None, cache_dir: str | None = None,
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         raise ValueError(f"dataset.name must be a UEA/UCR problem name such as JapaneseVowels (letters, "
                          f"digits, _ and -), got {name!r}")
-    checksums = dict(checksums or KNOWN_CHECKSUMS.get(name, {}))
+    checksums = dict(checksums or (KNOWN_CHECKSUMS.get(name, {}) if path is None else {}))
     unknown = set(checksums) - set(PARTS)
     if unknown:
         raise ValueError(f"dataset.checksums: unknown keys {sorted(unknown)}; the keys are TRAIN and TEST")
