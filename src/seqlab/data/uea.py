@@ -5,7 +5,8 @@ one, from the cache, downloaded once from `URL` (the archive's zip of the proble
 `checksums` gives the sha256 of `TRAIN` and `TEST`; without them a download or cached copy is checked
 against `KNOWN_CHECKSUMS` (JapaneseVowels') and other files are used unchecked. A validation split is
 carved from the training cases with `seed`. Channels are standardised with training statistics only
-(`normalize`); `input_noise` adds fresh Gaussian noise of that standard deviation to the training inputs at every draw. Class names go to the task (and its checkpoint).
+(`normalize`); `input_noise` adds fresh Gaussian noise of that standard deviation to the training inputs
+at every draw. Class names go to the task (and its checkpoint).
 """
 
 from __future__ import annotations
