@@ -161,3 +161,26 @@ def test_an_in_place_resume_that_changes_the_run_is_refused(source_run, tmp_path
     with pytest.raises(ValueError, match=rf"{key}=\S+ differs from the run's own {key}="):
         run_train(corpus, tmp_path / "run", "ckpt_path=last", "trainer.max_steps=9", override)
     assert load(tmp_path / "run" / "checkpoints" / "last.ckpt")["global_step"] == 5
+
+
+def test_only_callback_states_seqlab_checks_are_restored_and_early_stopping_keeps_its_patience():
+    from types import SimpleNamespace
+
+    from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
+
+    from seqlab.reliability.trusted_restore import check_loops, trusted_callback_states
+
+    stopping, plain = EarlyStopping(monitor="val/loss", patience=3), ModelCheckpoint(dirpath="/tmp/x")
+    trainer = SimpleNamespace(callbacks=[stopping, plain, LearningRateMonitor()])
+    stored = {stopping.state_key: {"wait_count": 2, "stopped_epoch": 0, "best_score": torch.tensor(0.5),
+                                   "patience": 1000},
+              plain.state_key: {"last_model_path": "/home/me", "dirpath": "/tmp/x"},
+              "LearningRateMonitor": {"anything": 1}, "Unknown{}": {"x": 1}}
+    kept = trusted_callback_states(trainer, stored, "ckpt_path=c.ckpt")
+    assert list(kept) == [stopping.state_key] and kept[stopping.state_key]["patience"] == 3
+    stored[stopping.state_key]["wait_count"] = -1
+    with pytest.raises(ValueError, match=r"EarlyStopping wait_count=-1 is not a count"):
+        trusted_callback_states(trainer, stored, "ckpt_path=c.ckpt")
+    check_loops({"fit_loop": {"epoch_progress": {"total": {"ready": 3}}, "state_dict": {}}}, "c")
+    with pytest.raises(ValueError, match=r"loops.fit_loop.x=-5 is not a count"):
+        check_loops({"fit_loop": {"x": -5}}, "c")
