@@ -41,9 +41,3 @@ class CrashAtStep(Callback):
         if trainer.ckpt_path is None and trainer.global_step == self.step:
             raise RuntimeError(f"crash at step {self.step}")
 
-
-class PrintLR(Callback):
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
-        import torch
-        print("LR", trainer.global_step, batch_idx, trainer.optimizers[0].param_groups[0]["lr"],
-              float(torch.get_rng_state().float().sum()), float(batch["inputs"].sum()))
