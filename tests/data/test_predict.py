@@ -33,14 +33,14 @@ def trained_checkpoint(overrides, run_dir):
     return run_dir / "checkpoints" / "last.ckpt"
 
 
-def predict_rows(ckpt, predict_path, output_path, via_eval=False):
+def predict_rows(ckpt, predict_path, output_path, via_eval=False, extra=()):
     from data_cli_helpers import compose_train as compose
 
     from seqlab.cli.eval import evaluate
     from seqlab.cli.predict import predict
 
     overrides = [f"ckpt_path={ckpt}", f"predict_path={predict_path}", f"output_path={output_path}",
-                 "device=cpu"]
+                 "device=cpu", *extra]
     cfg = compose(overrides, output_path.parent, config_name="eval" if via_eval else "predict")
     written = evaluate(cfg)["predictions"] if via_eval else predict(cfg)
     delimiter = "," if str(written).endswith(".csv") else "\t"

@@ -147,9 +147,12 @@ def test_windows_in_order_and_at_random_offsets():
     assert len(ordered) == 4
     assert ordered[2][0].tolist() == list(range(12, 18)) and ordered[2][1].tolist() == list(range(13, 19))
     torch.manual_seed(0)
-    for index in range(20):
-        x, y = Windows(ids, seq_len=6, random_offsets=True)[index % 4]
-        assert torch.equal(y, x + 1) and x.shape == (6,) and int(y[-1]) <= 24
+    randomly = Windows(ids, seq_len=6, random_offsets=True)
+    starts = [start for _ in range(5) for start in randomly.starts()]
+    assert len(starts) == 20 and len(set(starts)) > 4 and all(0 <= s < 19 for s in starts)
+    for start in starts:
+        x, y = randomly[start]
+        assert torch.equal(y, x + 1) and x.shape == (6,) and int(x[0]) == start and int(y[-1]) <= 24
 
 
 # ------------------------------------------------------------------------------------------------ module

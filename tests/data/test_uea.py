@@ -167,3 +167,28 @@ def test_offline_download_says_how_to_go_without(tmp_path, monkeypatch):
                                       r"download it yourself and pass dataset.path="):
         UEADataModule(name="BasicMotions", cache_dir=str(tmp_path)).prepare_data()
     assert not list(tmp_path.rglob("*.zip"))
+
+
+def test_a_checkpoint_never_chooses_the_download_url_cache_or_checksums(tmp_path, monkeypatch):
+    from seqlab.reliability.task_from_checkpoint import stored_run
+
+    monkeypatch.setattr(download, "DOWNLOADER", lambda *args: pytest.fail("nothing may download here"))
+    crafted = {"seqlab_config": {"registry": {"task": "classify", "dataset": "uea"}, "task": {}, "cell": {},
+                                 "dataset": {"name": "BasicMotions", "url": "http://127.0.0.1:8000/{name}.zip",
+                                             "checksums": {"TRAIN": "0" * 64}, "cache_dir": str(tmp_path)}}}
+    run = stored_run(crafted, "ckpt_path=crafted.ckpt")
+    assert run["dataset"] == {"name": "BasicMotions"}
+    for name in ("..", "../x", ".hidden", "a/b", ""):
+        with pytest.raises(ValueError, match=r"dataset.name must be a UEA/UCR problem name"):
+            UEADataModule(name=name, cache_dir=str(tmp_path)).prepare_data()
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_known_problem_is_checked_against_the_checksums_in_code(tmp_path, monkeypatch):
+    archive = tmp_path / "poisoned.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in ("TRAIN", "TEST"):
+            zf.writestr(f"JapaneseVowels/JapaneseVowels_{part}.ts", "@problemName poisoned\n@data\n")
+    _serve(monkeypatch, archive)
+    with pytest.raises(ValueError, match=r"sha256 .* does not match the expected 68a430eab"):
+        UEADataModule(name="JapaneseVowels", cache_dir=str(tmp_path / "cache")).prepare_data()

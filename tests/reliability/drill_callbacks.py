@@ -1,7 +1,8 @@
 """Test-only callbacks the fault drill adds to a real `train.py` run (`+callbacks.<name>._target_=...`).
 
 `StallAtStep` writes a flag file and sleeps when the run reaches a global step, so the test can SIGKILL it
-at a known point; `RecordStartStep` writes the global step the run (or the resumed run) starts training at.
+at a known point; `RecordStartStep` writes the global step the run (or the resumed run) starts training at;
+`CrashAtStep` raises at a global step of a run that did not resume (the in-process drills).
 """
 
 from __future__ import annotations
@@ -28,3 +29,15 @@ class RecordStartStep(Callback):
 
     def on_train_start(self, trainer, *args) -> None:
         self.path.write_text(str(trainer.global_step))
+
+
+class CrashAtStep(Callback):
+    """Raise at a global step, in a run that did not resume (a stand-in for SIGKILL, in-process)."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_start(self, trainer, *args) -> None:
+        if trainer.ckpt_path is None and trainer.global_step == self.step:
+            raise RuntimeError(f"crash at step {self.step}")
+

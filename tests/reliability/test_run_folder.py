@@ -71,7 +71,7 @@ def one_error_line(result) -> str:
 
 
 @pytest.mark.parametrize("overrides, status, message", [
-    (["+trainer.nosuch=1"], 1, r"unexpected keyword argument 'nosuch'"),
+    (["+trainer.nosuch=1"], 1, r"trainer.nosuch=1 differs from the run.s own trainer.nosuch=None"),
     (["cell.hidden_size=16"], 2, r"cell.hidden_size=16 contradicts the run's own cell.hidden_size=8"),
     (["task.lr=1e30"], 1, r"task.lr=1e\+30 differs from the checkpoint's task.lr=0.002"),
     (["seed=abc"], 1, r"seed must be an integer >= 0 or null, got 'abc'"),

@@ -22,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from seqlab.cli.quiet import quiet_known_noise
 from seqlab.cli.threads import apply_threads, processes_on_node
 from seqlab.nn.compile_steps import compile_steps
+from seqlab.reliability.trusted_restore import upgrade_model_checkpoints
 
 # Task arguments that are plain-data specs with a `_target_` of their own: passed as plain dicts, never
 # instantiated by Hydra (the task builds them through seqlab.tasks.optim_factory's allow-list).
@@ -91,10 +92,11 @@ def compile_task(task: L.LightningModule, compile_cfg: Any) -> L.LightningModule
 
 def make_callbacks(callbacks_cfg: DictConfig | None, with_logger: bool = True) -> list[L.Callback]:
     """Every non-null entry of the `callbacks` config, instantiated (without a logger there is no
-    learning rate to log, so `LearningRateMonitor` is then left out)."""
+    learning rate to log, so `LearningRateMonitor` is then left out; a plain `ModelCheckpoint` becomes an
+    `OwnedModelCheckpoint`, `seqlab.reliability.trusted_restore`)."""
     if not callbacks_cfg:
         return []
-    callbacks = [instantiate(entry) for entry in callbacks_cfg.values() if entry is not None]
+    callbacks = upgrade_model_checkpoints([instantiate(e) for e in callbacks_cfg.values() if e is not None])
     return [cb for cb in callbacks if with_logger or not isinstance(cb, LearningRateMonitor)]
 
 

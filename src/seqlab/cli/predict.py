@@ -9,12 +9,15 @@ vocabularies and feature statistics. Each row is the sequence's id (or its text)
 class name (classify), the values (regress, space-separated), the output sequence (seq2seq), the tag of
 each token (tag, space-separated), the generated values (generate: one seed value per line) or the
 continuation of each prompt line (charlm, `sample_length` characters). `output_path` defaults to
-`<predict_path>.predictions.tsv`; a `.csv` suffix writes commas.
+`<predict_path>.predictions.tsv`; a `.csv` suffix writes commas. An existing output file is refused unless
+`overwrite=true`, the checkpoint or the input file never (`seqlab.cli.output_file`); the file is written
+through a temporary file and a rename, so an old one is never left truncated.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,7 @@ from seqlab.cli.checkpoints import load_task
 from seqlab.cli.choices import CONFIG_PATH, check_group_choices
 from seqlab.cli.components import apply_device_settings
 from seqlab.cli.errors import exit_on_error
+from seqlab.cli.output_file import check_output_path, write_text_atomically
 from seqlab.cli.override_keys import check_override_keys
 
 PROG = "seqlab-predict"
@@ -51,6 +55,9 @@ def predict(cfg: DictConfig) -> Path:
     """Write the checkpoint's predictions for each sequence of `cfg.predict_path`; return the file written."""
     if not cfg.get("predict_path"):
         raise ValueError("predict_path is required: give the file to predict, e.g. predict_path=new.npz")
+    target = output_file(str(cfg.predict_path), cfg.get("output_path"))
+    check_output_path(target, bool(cfg.get("overwrite")),
+                      {"checkpoint": cfg.ckpt_path, "file to predict": cfg.predict_path})
     apply_device_settings(cfg)
     model, stored = load_task(cfg.ckpt_path)
     from seqlab.cli.eval import make_stored_datamodule  # here: eval.py calls predict for predict_path=
@@ -68,12 +75,11 @@ def predict(cfg: DictConfig) -> Path:
                         logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False)
     predictions = [p for batch in trainer.predict(model, dataloaders=loader) for p in batch]
-    target = output_file(str(cfg.predict_path), cfg.get("output_path"))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "w", newline="", encoding="utf-8") as stream:
-        writer = csv.writer(stream, delimiter="," if target.suffix.lower() == ".csv" else "\t")
-        writer.writerow(["id", "prediction"])
-        writer.writerows([name, as_text(p, datamodule)] for name, p in zip(names, predictions, strict=True))
+    text = io.StringIO()
+    writer = csv.writer(text, delimiter="," if target.suffix.lower() == ".csv" else "\t")
+    writer.writerow(["id", "prediction"])
+    writer.writerows([name, as_text(p, datamodule)] for name, p in zip(names, predictions, strict=True))
+    write_text_atomically(target, text.getvalue())
     return target
 
 

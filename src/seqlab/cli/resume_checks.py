@@ -6,11 +6,19 @@ configuration and train another (`task.lr=1e30` in config.yaml, the old rate in 
 resume is refused in one line naming the first differing key; only the settings of the text sample logged
 after validation (`RESUME_FREE_TASK_KEYS`) may change. The weights must be finite and have this model's
 names and shapes (checked before Lightning's long `load_state_dict` error could appear).
+
+An in-place resume (the checkpoint is in this run's own checkpoint folder) continues the run exactly, so
+the whole resolved config must equal the one stored in the checkpoint (the run folder's own paths mapped to
+this folder, for a copied run), except the budget (`trainer.max_epochs`, `max_steps`, `max_time`,
+`min_epochs`), the display (`RESUME_DISPLAY_KEYS`) and this machine's settings (`paths.cache_dir`,
+`device.threads`) and a callback only one of the two commands adds (`+callbacks.<name>`, one command's
+own): `seed=5`, `dataset.batch_size=8`, `trainer.gradient_clip_val=1` are refused in one line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -22,6 +30,57 @@ from seqlab.reliability.stored_values import check_finite, plain_container
 from seqlab.reliability.task_from_checkpoint import CONFIG_KEY
 
 RESUME_FREE_TASK_KEYS = ("sample_prompt", "sample_length", "sample_temperature")
+RESUME_BUDGET_KEYS = ("trainer.max_epochs", "trainer.max_steps", "trainer.max_time", "trainer.min_epochs")
+RESUME_DISPLAY_KEYS = ("trainer.enable_progress_bar", "trainer.enable_model_summary",
+                       "trainer.log_every_n_steps", "callbacks.rich_progress_bar",
+                       "callbacks.rich_model_summary", "logger",
+                       "optimized_metric", *(f"task.{key}" for key in RESUME_FREE_TASK_KEYS))
+NOT_COMPARED = ("ckpt_path", "registry", "paths.cache_dir", "device.threads", *RESUME_BUDGET_KEYS,
+                *RESUME_DISPLAY_KEYS)
+
+
+def _without(config: Any, drop: tuple[str, ...], where: str = "") -> Any:
+    """`config` without the dotted keys of `drop`."""
+    if not isinstance(config, Mapping):
+        return config
+    kept = {}
+    for key, value in config.items():
+        path = f"{where}.{key}" if where else str(key)
+        if path not in drop:
+            kept[key] = _without(value, drop, path)
+    return kept
+
+
+def _moved(value: Any, old_root: str, new_root: str) -> Any:
+    """`value` with every string under the run folder `old_root` moved under `new_root` (a copied run)."""
+    if isinstance(value, str) and old_root and (value == old_root or value.startswith(old_root + "/")):
+        return new_root + value[len(old_root):]
+    if isinstance(value, Mapping):
+        return {key: _moved(item, old_root, new_root) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_moved(item, old_root, new_root) for item in value]
+    return value
+
+
+def check_same_run(cfg: DictConfig, stored_config: Mapping[str, Any], where: str) -> None:
+    """Raise ValueError when an in-place resume's resolved config differs from the run's own (see module)."""
+    given = OmegaConf.to_container(cfg, resolve=True)
+    stored = plain_container(stored_config)
+    old_root = (stored.get("paths") or {}).get("output_dir") if isinstance(stored, Mapping) else None
+    if isinstance(old_root, str):
+        stored = _moved(stored, old_root, str(given["paths"]["output_dir"]))
+    given, stored = _without(given, NOT_COMPARED), _without(stored, NOT_COMPARED)
+    for config, other in ((given, stored), (stored, given)):  # `+callbacks.<name>`: one command's own
+        if isinstance(config.get("callbacks"), Mapping) and isinstance(other.get("callbacks"), Mapping):
+            config["callbacks"] = {k: v for k, v in config["callbacks"].items() if k in other["callbacks"]}
+    found = first_difference(given, stored, "")
+    if found:
+        key, new, old = found
+        key = key.lstrip(".")
+        raise ValueError(f"{where}: {key}={new!r} differs from the run's own {key}={old!r}; an in-place "
+                         f"resume continues the run exactly, so only {', '.join(RESUME_BUDGET_KEYS)} and the "
+                         "display settings may change (drop the override, or start a new run from the "
+                         "checkpoint with ckpt_path=<file> in a new folder)")
 
 
 def first_difference(given: Any, stored: Any, where: str) -> tuple[str, Any, Any] | None:
@@ -77,4 +136,6 @@ def check_resume(cfg: DictConfig, model: L.LightningModule, checkpoint: Mapping[
     stored_config = checkpoint.get(CONFIG_KEY)
     if isinstance(stored_config, Mapping):
         check_same_settings(cfg, stored_config, where)
+        if Path(ckpt_path).resolve().parent == Path(cfg.paths.ckpt_dir).resolve():
+            check_same_run(cfg, stored_config, where)
     check_shapes(model, state_dict, where)

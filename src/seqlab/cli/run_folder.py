@@ -1,13 +1,18 @@
 """A training run's folder: checked before Hydra runs, locked while training, left as it was on failure.
 
 Before Hydra (`check_run_dir_argument`, `restore_run_overrides`, from `seqlab-train`'s `main`):
+- `hydra.run.dir` is read as Hydra will read it (its override grammar: quotes; `${oc.env:...}`), so a
+  quoted or interpolated run folder is recognised as the existing run it names;
 - `hydra.run.dir=<a file>` or a folder that cannot be written (read-only file system, no permission) is one
   line, before Hydra creates or writes anything;
 - `hydra.run.dir=<existing run> ckpt_path=last` (an in-place resume) runs with the run's own overrides
   (its `.hydra/overrides.yaml`; not its `+callbacks.<name>` additions, which belong to one command), and a
   given override that contradicts one of them is refused, except the
   budget keys of `RESUME_CHANGEABLE` (train longer); Hydra is told not to write `.hydra/` there
-  (`hydra.output_subdir=null`): `RunFolder.record` writes it once training is about to start.
+  (`hydra.output_subdir=null`): `RunFolder.record` writes it once training is about to start. A stored
+  override that chooses where outputs go (`paths.*`, `*.dirpath`, `*.save_dir`, `*.filename`, ...) is
+  replayed only when it stays inside the run folder; the restored overrides are then checked like a new
+  command line (`seqlab-train`'s `main` checks group choices and keys after `prepare_argv`).
 
 During the run (`RunFolder`, a context manager around the body of `train`):
 - the folder is locked (`flock` on the folder itself; released when the process ends, however it ends): a
@@ -31,6 +36,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from seqlab.cli.checkpoint_folder import claim_checkpoint_folder
 from seqlab.reliability.checkpoint_io import remove_stale_temporaries
 
 # Settings an in-place resume may change from the run's own: how long it trains, and how it reports.
@@ -51,6 +57,66 @@ def _value_of(argv: list[str], key: str) -> str | None:
         if arg.split("=", 1)[0].lstrip("+~") == key and "=" in arg:
             return arg.split("=", 1)[1]
     return None
+
+
+def resolved_run_dir(argv: list[str]) -> str | None:
+    """`hydra.run.dir` as Hydra will use it: the override parsed by Hydra's own grammar (quotes removed)
+    and its `${oc.env:...}` interpolations resolved; ValueError for one that cannot be resolved before
+    Hydra runs (it names other config keys)."""
+    arg = next((a for a in reversed(argv) if "=" in a and _key(a) == "hydra.run.dir"), None)
+    if arg is None:
+        return None
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        value = OverridesParser.create().parse_override(arg.lstrip("+~")).value()
+    except Exception as error:  # Hydra's grammar error: one line
+        raise ValueError(f"{arg}: not a valid override ({str(error).splitlines()[0]})") from None
+    if not isinstance(value, str):
+        raise ValueError(f"{arg}: give the run folder as one path")
+    if "${" in value:
+        from hydra.core.utils import setup_globals
+
+        setup_globals()  # Hydra's own resolvers (`now`), as in its run
+        try:
+            value = str(OmegaConf.create({"dir": value}).dir)
+        except Exception:
+            raise UnresolvedRunDir(f"{arg}: the folder names config keys that are known only once Hydra "
+                                   "runs; to resume a run give its folder as a path (environment "
+                                   "variables: ${oc.env:NAME})") from None
+    return value
+
+
+class UnresolvedRunDir(ValueError):
+    """`hydra.run.dir` interpolates config keys: only Hydra knows the folder."""
+
+
+# A stored override of one of these keys (or of `paths.*`) chooses where outputs go: replayed only when its
+# value is a plain path inside the run folder (a `filename` only when it is a plain file name).
+OUTPUT_KEY_NAMES = ("dirpath", "save_dir", "default_root_dir", "output_dir", "ckpt_dir", "log_dir",
+                    "cache_dir", "root_dir", "dir", "filename", "tracking_uri")
+
+
+def _check_stored_output(override: str, run_dir: Path, record: Path) -> None:
+    """Raise ValueError when a stored override would send outputs out of `run_dir`."""
+    key, _, value = override.partition("=")
+    key = key.lstrip("+~")
+    name = key.rsplit(".", 1)[-1]
+    if not key.startswith("paths.") and name not in OUTPUT_KEY_NAMES:
+        return
+    value = value.strip().strip("'\"")
+    if name == "filename":
+        inside = "/" not in value and ".." not in value and "${" not in value
+    else:
+        target = Path(value).expanduser()
+        target = target if target.is_absolute() else run_dir / target
+        resolved, root = os.path.realpath(target), os.path.realpath(run_dir)
+        inside = "${" not in value and "://" not in value and (resolved == root
+                                                               or resolved.startswith(root + os.sep))
+    if not inside:
+        raise ValueError(f"hydra.run.dir={run_dir} ckpt_path=last: the run's stored override {override!r} "
+                         f"({record}) sends outputs out of the run folder; seqlab never replays that from a "
+                         "file: give it on the command line if you mean it, or drop it from the record")
 
 
 def _key(override: str) -> str:
@@ -94,6 +160,7 @@ def restore_run_overrides(argv: list[str], run_dir: Path) -> list[str]:
                              f"{override!r} ({record}) names code to instantiate; seqlab never replays that "
                              "from a file")
         if key not in given:
+            _check_stored_output(override, run_dir, record)
             restored.append(override)
         elif given[key].lstrip("+~") != override.lstrip("+~") and key not in RESUME_CHANGEABLE:
             raise ValueError(
@@ -105,7 +172,13 @@ def restore_run_overrides(argv: list[str], run_dir: Path) -> list[str]:
 
 def prepare_argv(argv: list[str]) -> list[str]:
     """`seqlab-train`'s arguments, checked and completed before Hydra runs (see the module docstring)."""
-    run_dir = _value_of(argv, "hydra.run.dir")
+    try:
+        run_dir = resolved_run_dir(argv)
+    except UnresolvedRunDir:
+        if _value_of(argv, "ckpt_path") is not None:
+            raise
+        WRITE_HYDRA_RECORD["enabled"] = True  # the folder may hold a run: Hydra writes nothing there
+        return [*argv, "hydra.output_subdir=null"]
     if run_dir is None:
         check_run_dir_argument(".")
         return argv
@@ -174,6 +247,14 @@ class RunFolder:
             os.close(self._fd)
             self._fd = None
 
+    def claim_checkpoints(self, ckpt_dir: str | os.PathLike, ckpt_path: str | None) -> None:
+        """Check (and lock) a checkpoint folder outside the run folder (`seqlab.cli.checkpoint_folder`)."""
+        if not self.lock:
+            return
+        resuming_from_it = ckpt_path is not None and \
+            os.path.dirname(os.path.realpath(ckpt_path)) == os.path.realpath(ckpt_dir)
+        self._ckpt_fd = claim_checkpoint_folder(self.path, ckpt_dir, resuming_from_it)
+
     def record(self, resolved: dict[str, Any], hydra_record: dict[str, Any] | None = None) -> None:
         """Write the run's `config.yaml` (and, when given, `.hydra/<name>.yaml` files): training starts."""
         (self.path / "config.yaml").write_text(OmegaConf.to_yaml(resolved))
@@ -184,6 +265,9 @@ class RunFolder:
 
     def __exit__(self, kind, error, traceback) -> None:
         self._release()
+        if getattr(self, "_ckpt_fd", None) is not None:
+            os.close(self._ckpt_fd)  # closing releases its lock
+            self._ckpt_fd = None
         if error is not None and self.created and not self.recorded and not self.keep_on_failure:
             self._remove_if_nothing_kept()
 

@@ -50,6 +50,7 @@ from seqlab.cli.summary import best_metric, hparams_of, log_final_hparams, print
 from seqlab.cli.sweep_failures import in_multirun_job
 from seqlab.cli.sweep_names import note_command_line
 from seqlab.reliability.graceful_stop import GracefulStop
+from seqlab.reliability.trusted_restore import TrustedRestore
 
 PROG = "seqlab-train"
 
@@ -66,6 +67,7 @@ def train(cfg: DictConfig) -> float | None:
                    keep_on_failure=in_multirun_job()) as run:
         check_train_config(cfg, choices)
         ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), cfg.paths.ckpt_dir)
+        run.claim_checkpoints(cfg.paths.ckpt_dir, ckpt_path)
         if cfg.get("seed") is not None:
             L.seed_everything(cfg.seed, workers=True, verbose=False)
         apply_device_settings(cfg)
@@ -76,7 +78,8 @@ def train(cfg: DictConfig) -> float | None:
 
         resolved = plain(cfg)
         callbacks = make_callbacks(cfg.get("callbacks"), with_logger=bool(cfg.get("logger")))
-        trainer = make_trainer(cfg, [*callbacks, StoreConfig(resolved, registry_keys(resolved, choices))])
+        keys = registry_keys(resolved, choices)
+        trainer = make_trainer(cfg, [*callbacks, TrustedRestore(), StoreConfig(resolved, keys)])
         if trainer.is_global_zero:
             run.record(resolved, hydra_record(cfg))
         try:
@@ -129,11 +132,15 @@ def main() -> None:
     note_command_line(sys.argv[1:])  # the overrides every sweep job shares, left out of its folder name
     try:
         if is_global_zero():
-            sys.argv[1:] = prepare_argv(sys.argv[1:])
+            prepared = prepare_argv(sys.argv[1:])
+            if prepared not in (sys.argv[1:], [*sys.argv[1:], "hydra.output_subdir=null"]):
+                check_group_choices(prepared, PROG)  # stored overrides are checked as a new command line
+                check_override_keys(prepared, PROG, "train")
         else:  # DDP's other ranks run this command in the folder rank 0 prepared
-            sys.argv[1:] = follower_argv(sys.argv[1:])
+            prepared = follower_argv(sys.argv[1:])
     except ValueError as error:
         fail(PROG, str(error))
+    sys.argv[1:] = prepared
     hydra_main()
 
 

@@ -7,13 +7,10 @@ the two files' checksums (`CHECKSUMS`): downloaded once into the cache, or read 
 
 from __future__ import annotations
 
-from seqlab.data.uea import UEADataModule
+from seqlab.data.uea import KNOWN_CHECKSUMS, UEADataModule
 
 NAME = "JapaneseVowels"
-CHECKSUMS = {
-    "TRAIN": "68a430eabd919cc77f40b1f5f3bc0dcafacc1486bca9260785aeb7d262cc78cd",
-    "TEST": "b3d41d6a0ca3bcad3afb9ca7d4365382aa51341e2e58bae2a574babdda5b9462",
-}
+CHECKSUMS = KNOWN_CHECKSUMS[NAME]
 
 
 class JapaneseVowelsDataModule(UEADataModule):

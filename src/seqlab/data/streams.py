@@ -18,7 +18,7 @@ import math
 
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset, IterableDataset
+from torch.utils.data import Dataset, IterableDataset, Sampler
 
 
 def _check_sizes(ids: Tensor, batch_size: int, seq_len: int) -> None:
@@ -69,7 +69,10 @@ class StreamBatches(IterableDataset):
 class Windows(Dataset):
     """`seq_len`-character windows `(x (T,), y (T,))`: at random offsets, or non-overlapping in order.
 
-    An epoch has as many windows as fit in the ids without overlap, in both modes.
+    An epoch has as many windows as fit in the ids without overlap, in both modes. With random offsets the
+    index is the window's start, and `starts()` is the sampler that draws an epoch's starts, all at once
+    when its pass begins (so a resumed epoch draws the same ones from the same RNG state; loading a window
+    draws nothing).
     """
 
     def __init__(self, ids: Tensor, seq_len: int, random_offsets: bool, split: str = "train") -> None:
@@ -86,8 +89,27 @@ class Windows(Dataset):
 
     def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
         if self.random_offsets:
-            start = int(torch.randint(len(self.ids) - self.seq_len, ()))
+            start = int(index)
+            if not 0 <= start < len(self.ids) - self.seq_len:
+                raise IndexError(f"window start {start} outside [0, {len(self.ids) - self.seq_len})")
         else:
             start = index * self.seq_len
         window = self.ids[start:start + self.seq_len + 1]  # (T + 1,)
         return window[:-1], window[1:]  # (T,), (T,)
+
+    def starts(self) -> RandomStarts:
+        """The sampler of this dataset's random window starts (`random_offsets=True`)."""
+        return RandomStarts(len(self), len(self.ids) - self.seq_len)
+
+
+class RandomStarts(Sampler[int]):
+    """`count` window starts drawn uniformly from [0, high) (torch's generator) when a pass begins."""
+
+    def __init__(self, count: int, high: int) -> None:
+        self.count, self.high = count, high
+
+    def __iter__(self):
+        return iter(torch.randint(self.high, (self.count,)).tolist())  # (count,)
+
+    def __len__(self) -> int:
+        return self.count

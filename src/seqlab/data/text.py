@@ -87,7 +87,8 @@ class CharDataModule(L.LightningDataModule):
             data = StreamBatches(ids, hp.batch_size, hp.seq_len, rank, world, split)
             return DataLoader(data, batch_size=None)
         data = Windows(ids, hp.seq_len, random_offsets=split == "train", split=split)
-        return DataLoader(data, batch_size=hp.batch_size, shuffle=False, num_workers=hp.num_workers,
+        return DataLoader(data, batch_size=hp.batch_size, num_workers=hp.num_workers,
+                          sampler=data.starts() if data.random_offsets else None,
                           persistent_workers=hp.num_workers > 0)
 
     def train_dataloader(self) -> DataLoader:

@@ -2,14 +2,16 @@
 
 The archive's `<name>_TRAIN.ts` and `<name>_TEST.ts` are read from `path` (a folder holding them) or, without
 one, from the cache, downloaded once from `URL` (the archive's zip of the problem) by `seqlab.data.download`.
-`checksums` gives the sha256 of `TRAIN` and `TEST` (the `japanese_vowels` preset has them); without them the
-files are used unchecked. A validation split is carved from the training cases with `seed`. Channels are
-standardised with training statistics only (`normalize`); `input_noise` adds fresh Gaussian noise of that
-standard deviation to the training inputs at every draw. Class names go to the task (and its checkpoint).
+`checksums` gives the sha256 of `TRAIN` and `TEST`; without them a download or cached copy is checked
+against `KNOWN_CHECKSUMS` (JapaneseVowels') and other files are used unchecked. A validation split is
+carved from the training cases with `seed`. Channels are standardised with training statistics only
+(`normalize`); `input_noise` adds fresh Gaussian noise of that standard deviation to the training inputs
+at every draw. Class names go to the task (and its checkpoint).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,14 +27,21 @@ from seqlab.data.ts_format import TimeSeriesCases, read_ts
 
 URL = "https://timeseriesclassification.com/aeon-toolkit/{name}.zip"
 PARTS = ("TRAIN", "TEST")
+# The sha256 of problems whose files seqlab knows: used when no `checksums` are given (a checkpoint's stored
+# dataset section never carries a URL or checksums; they come from here and the defaults above).
+KNOWN_CHECKSUMS = {"JapaneseVowels": {
+    "TRAIN": "68a430eabd919cc77f40b1f5f3bc0dcafacc1486bca9260785aeb7d262cc78cd",
+    "TEST": "b3d41d6a0ca3bcad3afb9ca7d4365382aa51341e2e58bae2a574babdda5b9462"}}
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 def locate_uea(name: str, path: str | None = None, cache_dir: str | None = None,
                checksums: dict[str, str] | None = None, url: str = URL) -> dict[str, Path]:
     """`{"TRAIN": file, "TEST": file}` of problem `name`: in the folder `path`, else in the cache."""
-    if not isinstance(name, str) or not name or "/" in name:
-        raise ValueError(f"dataset.name must be a UEA/UCR problem name such as JapaneseVowels, got {name!r}")
-    checksums = dict(checksums or {})
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        raise ValueError(f"dataset.name must be a UEA/UCR problem name such as JapaneseVowels (letters, "
+                         f"digits, _ and -), got {name!r}")
+    checksums = dict(checksums or (KNOWN_CHECKSUMS.get(name, {}) if path is None else {}))
     unknown = set(checksums) - set(PARTS)
     if unknown:
         raise ValueError(f"dataset.checksums: unknown keys {sorted(unknown)}; the keys are TRAIN and TEST")

@@ -11,6 +11,10 @@
   resume (and the notes on what a task must save itself).
 - `stream_position`: `StreamPosition`, which saves how far into its epoch a run is and makes a resumed
   run's truncated-BPTT streams continue from there (with the task's carried state: exact mid-epoch resume).
+- `owned_checkpoints`: `OwnedModelCheckpoint`, a ModelCheckpoint that keeps (and removes) only its own files
+  on resume and always ends with the final state in `last.ckpt`.
+- `trusted_restore`: `TrustedRestore`, which checks and trims the callback, loop, optimizer and schedule
+  states Lightning restores from a checkpoint (docs/reliability.md).
 - `stored_values`: a checkpoint's stored settings checked as plain data, sizes bounded by its tensors.
 - `task_from_checkpoint`: `load_task(path)`, a trained task from a checkpoint with nothing in it imported or
   instantiated (registry keys, validated values, shapes compared on the meta device before allocation).
@@ -20,7 +24,7 @@ Wiring (see each module's docstring):
 
     Trainer(plugins=[AtomicSafeCheckpointIO()],
             callbacks=[NonFiniteLossGuard(), GracefulStop(), RNGStateCallback(), StreamPosition(),
-                       ModelCheckpoint(save_last=True)])
+                       OwnedModelCheckpoint(save_last=True), TrustedRestore()])
 
 `seqlab-train` does this through `configs/trainer/default.yaml` (plugins) and
 `configs/callbacks/default.yaml`.

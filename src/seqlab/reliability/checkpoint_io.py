@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from lightning.fabric.utilities.cloud_io import get_filesystem
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from seqlab.reliability.safe_load import load_checkpoint, safe_checkpoint_globals
@@ -134,6 +135,17 @@ class AtomicSafeCheckpointIO(TorchCheckpointIO):
             raise TypeError(f"{type(self).__name__}.save_checkpoint takes no storage_options for a local "
                             f"path, got {storage_options!r}")
         atomic_torch_save(checkpoint, path)
+
+    def remove_checkpoint(self, path: str | os.PathLike) -> None:
+        """Remove one checkpoint file; never a folder (Lightning's own removal is recursive)."""
+        if _is_remote(path):
+            fs = get_filesystem(path)
+            if fs.exists(path) and not fs.isdir(path):
+                fs.rm(path)
+            return
+        target = os.fspath(path).removeprefix("file://")
+        if os.path.islink(target) or os.path.isfile(target):
+            os.unlink(target)
 
     def load_checkpoint(self, path: str | os.PathLike, map_location: Any | None = None,
                         weights_only: bool | None = None) -> dict[str, Any]:

@@ -15,8 +15,9 @@ The order of checks (each failure is one `ValueError` line naming the checkpoint
    cannot be built on the meta device (its constructor reads a tensor's value) is built on the CPU instead,
    once its recurrent weights are known to fit in the checkpoint's own elements (`check_dense_sizes`).
 
-A stored `dataset.cache_dir` is dropped (downloads go to this machine's cache), so a checkpoint cannot make
-seqlab write into a folder it chose.
+A stored `dataset.cache_dir`, `dataset.url` or `dataset.checksums` is dropped (downloads come from the URL
+in seqlab's code, checked against the checksums there, into this machine's cache), so a checkpoint cannot
+make seqlab download from a server or write into a folder it chose.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ CONFIG_KEY = "seqlab_config"
 REGISTRY_KEY = "registry"  # seqlab_config["registry"] = {"task": <key>, "dataset": <key>}
 SECTIONS = ("task", "dataset", "cell")
 SPEC_DIRECTIVES = ("optimizer._target_", "lr_scheduler._target_")
-DROPPED_DATASET_KEYS = ("cache_dir",)
+DROPPED_DATASET_KEYS = ("cache_dir", "url", "checksums")  # a stored config names no URL, cache or checksum
 
 
 def read_checkpoint(ckpt_path: str | os.PathLike) -> dict[str, Any]:
