@@ -46,7 +46,11 @@ SKIPS = (
     ("dataset.path=train.conll", "reads your own file (tests/data/test_pairs_conll.py)"),
     ("predict_path=new.npz", "reads your own file (tests/data/test_predict.py)"),
     ("compile=true", "torch.compile takes about a minute (tests/cli/test_run_settings.py runs it)"),
+    ("scripts/compare_runs.py", "reads your own run folders (tests/analysis/test_compare_runs.py)"),
     ("scripts/", "a benchmark of minutes (tests/test_bench*.py, tests/test_charlm_time_to_quality.py)"),
+    ("cell.name=mine", "your own package's cell (tests/cli/test_custom_cell.py installs one)"),
+    ("hydra/launcher=slurm", "needs a SLURM cluster (tests/cluster/test_slurm.py starts one)"),
+    ("journal:///shared", "a shared folder of yours (tests/cluster/test_shared_studies.py uses a journal)"),
 )
 
 

@@ -49,7 +49,7 @@ def wait_for(predicate, timeout: float, what: str) -> None:
 
 
 def test_two_sweepers_share_a_postgres_study_and_prune_each_others_bad_trials(postgres, tmp_path):
-    pruning = ["hydra.sweeper.pruner.name=median", "+hydra.sweeper.pruner.n_startup_trials=3",
+    pruning = ["hydra.sweeper.pruner.name=median", "+hydra.sweeper.pruner.n_startup_trials=4",
                "+hydra.sweeper.pruner.n_warmup_steps=0"]
     good = sweeper(tmp_path, "good", postgres.url, "prune", "x=interval(0.2, 0.4)", "y=0",
                    "hydra.sweeper.n_trials=4", *pruning)
@@ -60,7 +60,8 @@ def test_two_sweepers_share_a_postgres_study_and_prune_each_others_bad_trials(po
     trials = trials_of(postgres.url, "prune")
     assert len(trials) == 7
     assert [t.state for t in trials[:4]] == [TrialState.COMPLETE] * 4
-    # The second process's trials are worse than every trial of the first at the first report: pruned there.
+    # Pruning starts once the first process's 4 trials are complete; the second's trials are worse than every
+    # one of them at the first report: pruned there.
     assert [t.state for t in trials[4:]] == [TrialState.PRUNED] * 3
     assert all(t.user_attrs["pruned_at_step"] == 1 for t in trials[4:])
 
