@@ -17,7 +17,7 @@ import lightning as L
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from seqlab.reliability.stored_values import check_finite, plain_container
+from seqlab.reliability.stored_values import check_dtypes, check_finite, plain_container
 from seqlab.reliability.task_from_checkpoint import CONFIG_KEY
 
 RESUME_FREE_TASK_KEYS = ("sample_prompt", "sample_length", "sample_temperature")
@@ -74,3 +74,4 @@ def check_resume(cfg: DictConfig, model: L.LightningModule, checkpoint: Mapping[
     if isinstance(stored_config, Mapping):
         check_same_settings(cfg, stored_config, where)
     check_shapes(model, state_dict, where)
+    check_dtypes(model.state_dict(), state_dict, where)

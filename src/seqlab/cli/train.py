@@ -72,7 +72,8 @@ def train(cfg: DictConfig) -> float | None:
 
         resolved = plain(cfg)
         callbacks = make_callbacks(cfg.get("callbacks"), with_logger=bool(cfg.get("logger")))
-        trainer = make_trainer(cfg, [*callbacks, StoreConfig(resolved, registry_keys(resolved, choices))])
+        trainer = make_trainer(cfg, [*callbacks, StoreConfig(resolved, registry_keys(resolved, choices)),
+                                     run.marker])
         if trainer.is_global_zero:
             run.record(resolved, hydra_record(cfg))
         try:

@@ -28,6 +28,7 @@ from torchmetrics import MeanMetric
 
 from seqlab.callbacks.sinks import log_text, text_loggers
 from seqlab.data.vocab import UNKNOWN_ID, CharVocab
+from seqlab.reliability.work_bounds import MAX_SAMPLE_LENGTH
 from seqlab.tasks.base import SequenceTask
 from seqlab.tasks.sampling import check_sampling, sample_logits
 from seqlab.tasks.token_input import TokenInput
@@ -183,8 +184,9 @@ class CharLM(SequenceTask):
         read as the unknown token; the unknown token is never sampled)."""
         if not isinstance(prompt, str) or not prompt:
             raise ValueError(f"prompt must be a non-empty string, got {prompt!r}")
-        if isinstance(length, bool) or not isinstance(length, int) or length < 0:
-            raise ValueError(f"length must be a non-negative integer, got {length!r}")
+        if isinstance(length, bool) or not isinstance(length, int) or not 0 <= length <= MAX_SAMPLE_LENGTH:
+            raise ValueError(f"length must be an integer in [0, {MAX_SAMPLE_LENGTH}] (seqlab's bound on "
+                             f"sampled characters), got {length!r}")
         check_sampling(temperature, top_k)
         generator = torch.Generator(device=self.device)
         if seed is None:
