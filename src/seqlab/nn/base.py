@@ -70,7 +70,8 @@ class RecurrentBase(nn.Module):
                  layer_mix: bool = False) -> None:
         super().__init__()
         self.dilations = check_layer_args(num_layers, dropout, bidirectional, dilations)
-        for name, value in (("learn_initial_state", learn_initial_state), ("layer_mix", layer_mix)):
+        for name, value in (("learn_initial_state", learn_initial_state), ("layer_mix", layer_mix),
+                            ("batch_first", batch_first)):
             if not isinstance(value, bool):
                 raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
         self.learn_initial_state = learn_initial_state
