@@ -34,6 +34,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from seqlab.cli.run_dir_checks import check_run_dir_place
 from seqlab.cli.run_rollback import Rollback, StartMarker
 from seqlab.reliability.checkpoint_io import remove_stale_temporaries
 
@@ -64,6 +65,7 @@ def _key(override: str) -> str:
 def check_run_dir_argument(run_dir: str) -> None:
     """Raise ValueError when `hydra.run.dir=run_dir` names a file, or a place that cannot be written."""
     folder = Path(run_dir).expanduser()
+    check_run_dir_place(run_dir, folder)  # name lengths, free space
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"hydra.run.dir={run_dir}: is a file, not a folder; give a folder for the run")
     existing = folder
