@@ -25,6 +25,7 @@ import numpy as np
 
 from seqlab.data.npz_headers import check_npz_headers
 from seqlab.data.ts_format import read_ts
+from seqlab.reliability.file_kinds import require_file
 from seqlab.reliability.work_bounds import check_steps
 
 SUFFIXES = (".npz", ".csv", ".parquet", ".ts")
@@ -46,9 +47,7 @@ def check_file(path: str | Path | None, what: str) -> Path:
     if path is None or str(path) == "":
         raise ValueError(f"{what} is required: give a {', '.join(SUFFIXES)} file, "
                          f"e.g. {what}=/data/train.npz")
-    file = Path(str(path)).expanduser()
-    if not file.is_file():
-        raise FileNotFoundError(f"{what}={path}: no such file")
+    file = require_file(path, what)
     if file.suffix.lower() not in SUFFIXES:
         raise ValueError(f"{what}={path}: unknown file type {file.suffix!r}; "
                          f"use one of {', '.join(SUFFIXES)}")

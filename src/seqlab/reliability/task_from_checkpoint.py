@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from seqlab import registry
+from seqlab.reliability.file_kinds import require_file
 from seqlab.reliability.safe_load import load_checkpoint
 from seqlab.reliability.stored_values import (
     check_dense_sizes,
@@ -49,9 +49,7 @@ DROPPED_DATASET_KEYS = ("cache_dir",)
 
 def read_checkpoint(ckpt_path: str | os.PathLike) -> dict[str, Any]:
     """The checkpoint's contents (on the CPU), loaded safely; one clear line when it cannot be."""
-    file = Path(os.fspath(ckpt_path)).expanduser()
-    if not file.is_file():
-        raise FileNotFoundError(f"ckpt_path={ckpt_path}: no such file")
+    file = require_file(os.fspath(ckpt_path), "ckpt_path")
     return load_checkpoint(file, map_location="cpu")
 
 
