@@ -2,9 +2,9 @@
 
 Hydra creates `hydra.run.dir` and writes `.hydra/` before seqlab's code runs, and reports a failure there as
 a traceback (a 300-character folder name: `OSError: File name too long`; a full disk: an empty `.hydra/` left
-behind). `check_run_dir_place` says in one line what is wrong first: a path component longer than the
-file system allows (`NAME_MAX`, usually 255 bytes) or a whole path longer than `PATH_MAX`, and a file system
-with less than `MIN_FREE_BYTES` free.
+behind). `check_run_dir_names` and `check_free_space` say in one line what is wrong first: a path
+component longer than the file system allows (`NAME_MAX`, usually 255 bytes) or a whole path longer than
+`PATH_MAX`, and a file system with less than `MIN_FREE_BYTES` free.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ def nearest_existing(folder: Path) -> Path:
     return existing
 
 
-def check_run_dir_place(run_dir: str, folder: Path) -> None:
-    """Raise ValueError when `folder` cannot be created or written: see the module docstring."""
+def check_run_dir_names(run_dir: str, folder: Path) -> None:
+    """Raise ValueError when a name in `folder`, or the whole path, is longer than the file system allows."""
     existing = nearest_existing(folder)
     name_max = _limit(existing, "PC_NAME_MAX", 255)
     for part in folder.parts:
@@ -49,6 +49,10 @@ def check_run_dir_place(run_dir: str, folder: Path) -> None:
     if len(os.fsencode(str(folder.absolute()))) >= path_max:
         raise ValueError(f"hydra.run.dir={run_dir[:60]}...: the path is longer than the file system's "
                          f"{path_max} bytes")
+
+
+def check_free_space(run_dir: str, existing: Path) -> None:
+    """Raise ValueError when the file system of `existing` has less than MIN_FREE_BYTES free."""
     try:
         free = shutil.disk_usage(existing).free
     except OSError:

@@ -34,7 +34,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from seqlab.cli.run_dir_checks import check_run_dir_place
+from seqlab.cli.run_dir_checks import check_free_space, check_run_dir_names
 from seqlab.cli.run_rollback import Rollback, StartMarker
 from seqlab.reliability.checkpoint_io import remove_stale_temporaries
 
@@ -65,7 +65,7 @@ def _key(override: str) -> str:
 def check_run_dir_argument(run_dir: str) -> None:
     """Raise ValueError when `hydra.run.dir=run_dir` names a file, or a place that cannot be written."""
     folder = Path(run_dir).expanduser()
-    check_run_dir_place(run_dir, folder)  # name lengths, free space
+    check_run_dir_names(run_dir, folder)  # before anything stats a name too long
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"hydra.run.dir={run_dir}: is a file, not a folder; give a folder for the run")
     existing = folder
@@ -75,6 +75,7 @@ def check_run_dir_argument(run_dir: str) -> None:
         reason = "read-only file system" if _read_only(existing) else "permission denied"
         raise ValueError(f"hydra.run.dir={run_dir}: cannot write in {existing} ({reason}); give a writable "
                          "folder")
+    check_free_space(run_dir, existing)
 
 
 def _read_only(folder: Path) -> bool:
