@@ -28,13 +28,14 @@ TASKS = {
                "dataset.batch_size=2", "task.embedding_dim=8", "task.sample_length=5"],
     "regress": ["task=regress", "dataset=adding", "dataset.length=6", "dataset.num_train=16",
                 "dataset.num_val=4", "dataset.num_test=4", "dataset.batch_size=4"],
-    "classify": ["task=classify", "dataset=sequences", "dataset.path={root}/series.npz", "dataset.batch_size=4"],
+    "classify": ["task=classify", "dataset=sequences", "dataset.path={root}/series.npz",
+                 "dataset.batch_size=4"],
     "seq2seq": ["task=seq2seq", "dataset=reverse", "dataset.num_train=16", "dataset.num_val=4",
                 "dataset.num_test=4", "dataset.batch_size=4", "task.max_length=12"],
     "tag": ["task=tag", "dataset=lookahead", "dataset.length=8", "dataset.offset=2", "dataset.num_train=16",
             "dataset.num_val=4", "dataset.num_test=4", "dataset.batch_size=4"],
 }
-_BUILT: dict[Path, dict[str, Path]] = {}
+_BUILT: dict[str, Path] = {}  # one set per test process
 
 
 def write_data(root: Path) -> None:
@@ -45,15 +46,14 @@ def write_data(root: Path) -> None:
 
 
 def tiny_checkpoints(root: Path) -> dict[str, Path]:
-    """`{task: its last.ckpt}`, trained once per `root` in this process."""
-    if root not in _BUILT:
+    """`{task: its last.ckpt}`, trained in `root` by the first call of this process (later calls return the
+    same files: a test must copy a checkpoint before it changes it)."""
+    if not _BUILT:
         write_data(root)
-        built = {}
         for task, overrides in TASKS.items():
             run = root / task
             cfg = compose_config("train", [o.format(root=root) for o in overrides] + SHORT, output_dir=run)
             with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
                 train(cfg)
-            built[task] = run / "checkpoints" / "last.ckpt"
-        _BUILT[root] = built
-    return _BUILT[root]
+            _BUILT[task] = run / "checkpoints" / "last.ckpt"
+    return dict(_BUILT)
