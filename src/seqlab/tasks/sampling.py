@@ -32,9 +32,10 @@ def sample_logits(logits: Tensor, temperature: float = 1.0, top_k: int | None = 
         raise ValueError(f"logits must be 2-D (batch, vocab), got shape {tuple(logits.shape)}")
     if temperature == 0:
         return logits.argmax(dim=-1)  # (B,)
-    logits = logits.float()  # (B, V)
-    # Shift so the best logit is 0 before dividing: every value is then in [-inf, 0] for any temperature, so
-    # a tiny one (1e-300) gives the argmax instead of inf - inf = nan, and a huge one (1e308) a uniform draw.
+    # In float64, shifted so the best logit is 0 before dividing: every value is then in [-inf, 0] for any
+    # finite temperature, so a tiny one (1e-300, 0 in float32) gives the argmax instead of 0 / 0 = nan, and a
+    # huge one (1e308) a uniform draw.
+    logits = logits.double()  # (B, V)
     logits = (logits - logits.max(dim=-1, keepdim=True).values) / temperature  # (B, V)
     if top_k is not None and top_k < logits.shape[-1]:
         kth_best = logits.topk(top_k, dim=-1).values[:, -1:]  # (B, 1)
