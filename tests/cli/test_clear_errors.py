@@ -42,16 +42,16 @@ def run_train(overrides: list[str], output_dir: Path) -> tuple[int, str]:
 
 BAD_SETTINGS = [
     ("trainer.max_epochs=abc", r"trainer.max_epochs must be an integer >= -1 or null, got 'abc'"),
-    ("task.lr=fast", r"task.lr must be a finite number > 0, got 'fast'"),
+    ("task.lr=fast", r"task.lr must be a finite number, got 'fast'"),
     ("task.weight_decay=-1", r"task.weight_decay must be a finite number >= 0, got -1"),
     ("trainer.val_check_interval=0", r"trainer.val_check_interval must be an integer >= 1 \(a count\) or a "
                                      r"number in \(0, 1\] \(a fraction of an epoch\), got 0"),
     ("trainer.accumulate_grad_batches=0", r"trainer.accumulate_grad_batches must be an integer >= 1, got 0"),
     ("task.sample_length=1000000000", r"task.sample_length must be an integer in \[0, 100000\] or null, got "
                                      r"1000000000"),
-    ("cell.num_layers=100000", r"cell.num_layers must be an integer in \[1, 256\] or null, got 100000"),
-    ("dataset.seq_len=1000000000", r"dataset.seq_len must be an integer in \[1, 100000\] or null, got "
-                                   r"1000000000"),
+    ("cell.num_layers=100000", r"cell.num_layers=100000 is over seqlab's bound of 256 \(layers\)"),
+    ("dataset.seq_len=1000000000", r"dataset.seq_len=1000000000 is over seqlab's bound of 100000 \(time "
+                                   r"steps of a sequence\)"),
     ("dataset.batch_size=1000000000", r"the train split has \d+ characters: too few for 1000000000 streams "
                                       r"\(batch_size=1000000000 x 1 processes\)"),
 ]

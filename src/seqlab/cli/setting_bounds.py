@@ -75,26 +75,36 @@ def check_trainer(trainer: Mapping[str, Any]) -> None:
 
 def check_task(task: Mapping[str, Any]) -> None:
     """The optimizer's numbers and the sizes of the work a task does at validation."""
-    check_number("task.lr", task.get("lr"), 0.0, positive=True)
-    check_number("task.weight_decay", task.get("weight_decay"), 0.0)
+    for key in ("lr", "weight_decay"):  # their ranges: the optimizer factory's own check (or below)
+        value = task.get(key)
+        if value is not None and not _is_number(value):
+            raise ValueError(f"task.{key} must be a finite number, got {value!r}")
+    check_number("task.weight_decay", task.get("weight_decay"), 0.0)  # torch says so only inside fit
     dropout = task.get("dropout")
     if dropout is not None and not (_is_number(dropout) and 0.0 <= dropout < 1.0):
         raise ValueError(f"task.dropout must be a number in [0, 1), got {dropout!r}")
-    check_int("task.embedding_dim", task.get("embedding_dim"), 1, work_bounds.MAX_WIDTH)
+    check_ceiling("task.embedding_dim", task.get("embedding_dim"), work_bounds.MAX_WIDTH, "units")
     check_int("task.sample_length", task.get("sample_length"), 0, work_bounds.MAX_SAMPLE_LENGTH)
-    if task.get("beam_width") is not None or task.get("max_length") is not None:
-        work_bounds.check_decoding_work(task.get("beam_width", 1), task.get("max_length", 1), "task.")
+    beam, length = task.get("beam_width", 1), task.get("max_length", 1)
+    if _is_int(beam) and _is_int(length) and beam >= 1 and length >= 1:  # below 1: the task's own check
+        work_bounds.check_decoding_work(beam, length, "task.")
+
+
+def check_ceiling(key: str, value: Any, ceiling: int, what: str) -> None:
+    """ValueError when the int `value` is over `ceiling` (its type and lower bound: the reader's checks)."""
+    if _is_int(value) and value > ceiling:
+        raise ValueError(f"{key}={value} is over seqlab's bound of {ceiling} ({what})")
 
 
 def check_cell(cell: Mapping[str, Any]) -> None:
     """A recurrent model's size: at most `MAX_LAYERS` layers of at most `MAX_WIDTH` units."""
-    check_int("cell.num_layers", cell.get("num_layers"), 1, work_bounds.MAX_LAYERS)
-    check_int("cell.hidden_size", cell.get("hidden_size"), 1, work_bounds.MAX_WIDTH)
+    check_ceiling("cell.num_layers", cell.get("num_layers"), work_bounds.MAX_LAYERS, "layers")
+    check_ceiling("cell.hidden_size", cell.get("hidden_size"), work_bounds.MAX_WIDTH, "units per layer")
 
 
 def check_dataset(dataset: Mapping[str, Any]) -> None:
-    check_int("dataset.batch_size", dataset.get("batch_size"), 1)
-    check_int("dataset.seq_len", dataset.get("seq_len"), 1, work_bounds.MAX_STEPS)
+    check_ceiling("dataset.seq_len", dataset.get("seq_len"), work_bounds.MAX_STEPS,
+                  "time steps of a sequence")
 
 
 def check_run_settings(cfg: Mapping[str, Any]) -> None:

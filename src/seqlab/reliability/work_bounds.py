@@ -26,9 +26,10 @@ def check_decoding_work(beam_width: Any, max_length: Any, prefix: str = "") -> N
     """ValueError unless beam_width and max_length are positive ints within the ceilings above."""
     for key, value, ceiling in (("beam_width", beam_width, MAX_BEAM_WIDTH),
                                 ("max_length", max_length, MAX_DECODE_LENGTH)):
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= ceiling:
-            raise ValueError(f"{prefix}{key} must be an integer in [1, {ceiling}] (seqlab's bound on "
-                             f"decoding work), got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{prefix}{key} must be a positive integer, got {value!r}")
+        if value > ceiling:
+            raise ValueError(f"{prefix}{key}={value} is over seqlab's bound of {ceiling} on decoding work")
     if beam_width * max_length > MAX_DECODE_WORK:
         raise ValueError(f"{prefix}beam_width x {prefix}max_length = {beam_width} x {max_length} = "
                          f"{beam_width * max_length} hypothesis steps per sequence, over seqlab's bound of "
