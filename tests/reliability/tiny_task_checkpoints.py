@@ -19,6 +19,8 @@ from cli_helpers import QUIET, compose_config  # noqa: E402
 
 from seqlab.cli.train import train  # noqa: E402
 
+__all__ = ["QUIET", "SHORT", "TASKS", "compose_config", "tiny_checkpoints"]
+
 SHORT = ["trainer.max_steps=2", "trainer.val_check_interval=2", "trainer.limit_val_batches=1",
          "trainer.limit_test_batches=1", "trainer.num_sanity_val_steps=0", "~logger", "cell.hidden_size=8",
          *QUIET]
@@ -49,6 +51,7 @@ def tiny_checkpoints(root: Path) -> dict[str, Path]:
     """`{task: its last.ckpt}`, trained in `root` by the first call of this process (later calls return the
     same files: a test must copy a checkpoint before it changes it)."""
     if not _BUILT:
+        root.mkdir(parents=True, exist_ok=True)
         write_data(root)
         for task, overrides in TASKS.items():
             run = root / task
