@@ -7,7 +7,9 @@ key and what is allowed.
 
 The sizes that decide how much a run computes are bounded too (`seqlab.reliability.work_bounds`), so an
 override cannot make one step take hours or a validation sample a billion characters: `cell.num_layers`,
-`cell.hidden_size`, `task.sample_length`, `task.beam_width` x `task.max_length`. Each error states the bound.
+`cell.hidden_size`, `dataset.seq_len`, `task.sample_length`, `task.beam_width` x `task.max_length`. Each
+error states the bound. Where the code that reads a size already checks its type and lower bound (the layers'
+`hidden_size must be a positive integer`), only the ceiling is added here, so those messages stay as they are.
 """
 
 from __future__ import annotations
