@@ -100,7 +100,8 @@ def mutations(draw, originals: dict[str, dict]):
     """(task, a mutated copy of its checkpoint, a description)."""
     task = draw(st.sampled_from(sorted(originals)))
     checkpoint = torch.load(io.BytesIO(originals[task]["bytes"]), weights_only=False)
-    path = draw(st.sampled_from(originals[task]["paths"]))
+    section = draw(st.sampled_from(sorted(originals[task]["paths"])))  # each top-level entry equally often
+    path = draw(st.sampled_from(originals[task]["paths"][section]))
     parent, key = parent_of(checkpoint, path), path[-1]
     old = parent[key]
     if isinstance(old, torch.Tensor):
@@ -138,7 +139,10 @@ def world(tmp_path_factory):
     for task, path in files.items():
         data = path.read_bytes()
         checkpoint = torch.load(io.BytesIO(data), weights_only=False)
-        originals[task] = {"bytes": data, "paths": walk(checkpoint)}
+        sections: dict[str, list[tuple]] = {}
+        for path in walk(checkpoint):  # grouped by top-level key: the RNG states' 625 ints are one section
+            sections.setdefault(str(path[0]), []).append(path)
+        originals[task] = {"bytes": data, "paths": sections}
     inputs = root / "inputs"
     inputs.mkdir()
     (inputs / "prompts.txt").write_text("to be\nor not\n")

@@ -64,4 +64,8 @@ class RNGStateCallback(Callback):
         return capture_rng_states()
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        restore_rng_states(state_dict)
+        try:  # a checkpoint's value: checked by the generators themselves, refused in one line
+            restore_rng_states(state_dict)
+        except (KeyError, TypeError, ValueError, OverflowError, RuntimeError, AttributeError) as error:
+            raise ValueError(f"the checkpoint's RNG states are not valid generator states "
+                             f"({type(error).__name__}: {' '.join(str(error).split())[:120]})") from None
