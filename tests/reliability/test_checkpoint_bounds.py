@@ -170,3 +170,22 @@ def test_genuine_checkpoints_of_every_task_still_load(checkpoints):
     for task, path in checkpoints.items():
         model, run = load_task(path)
         assert run["task_name"] == task and sum(p.numel() for p in model.parameters()) > 0
+
+
+@pytest.mark.slow  # real subprocesses: seconds of imports each
+@pytest.mark.parametrize("script", ["eval.py", "generate.py"])
+def test_crafted_checkpoint_through_the_real_command_is_one_line(checkpoints, tmp_path, script):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
+    from cli_helpers import run_cli
+
+    def expand(checkpoint):
+        checkpoint["state_dict"][head_weight(checkpoint)] = torch.zeros(1).expand(5000, 5000)
+
+    crafted = rewrite(checkpoints["charlm"], tmp_path / "expanded.ckpt", expand)
+    result = run_cli(script, [f"ckpt_path={crafted}"], cwd=tmp_path)
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert result.returncode == 1 and "Traceback" not in result.stderr and len(errors) == 1, result.stderr
+    assert "reuses its storage" in errors[0] and str(crafted) in errors[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["expanded.ckpt"]

@@ -54,13 +54,20 @@ HOSTILE_VALUES = st.sampled_from([
 ])
 
 
+class World(dict):
+    """The module fixture's contents; a short repr, so a failing example does not print the checkpoints."""
+
+    def __repr__(self) -> str:
+        return f"World({', '.join(self)})"
+
+
 def walk(value: Any, path: tuple = ()) -> list[tuple]:
     """Every path (tuple of keys and list indices) into the nested dicts and lists of `value`."""
     paths = [path] if path else []
     if isinstance(value, dict):
         for key, item in value.items():
             paths.extend(walk(item, (*path, key)))
-    elif isinstance(value, (list, tuple)):
+    elif isinstance(value, list):  # a tuple (Adam's betas) is one value: it cannot be assigned into
         for index, item in enumerate(value):
             paths.extend(walk(item, (*path, index)))
     return paths
@@ -148,7 +155,7 @@ def world(tmp_path_factory):
     (inputs / "prompts.txt").write_text("to be\nor not\n")
     genuine = Path(files["classify"]).parents[2]  # where the runs and their data files are
     shutil.copy(genuine / "series.npz", inputs / "series.npz")
-    yield {"root": root, "genuine": genuine, "originals": originals, "inputs": inputs}
+    yield World(root=root, genuine=genuine, originals=originals, inputs=inputs)
     print(f"\nmutated-checkpoint outcomes: {dict(sorted(OUTCOMES.items()))}")
 
 
