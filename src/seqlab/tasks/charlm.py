@@ -172,6 +172,12 @@ class CharLM(SequenceTask):
         """Put the carried training state back (a run resumed mid-epoch continues from it)."""
         tensors = checkpoint.get(CARRIED_STATE_KEY)
         if tensors is not None:
+            usable = isinstance(tensors, (list, tuple)) and 1 <= len(tensors) <= 2 and all(
+                isinstance(t, torch.Tensor) and t.is_floating_point() and t.dim() == 3
+                and bool(t.isfinite().all()) for t in tensors)
+            if not usable:  # a checkpoint's value: its shape is checked by the layer at the next step
+                raise ValueError(f"the checkpoint's {CARRIED_STATE_KEY} must be 1 or 2 finite float tensors "
+                                 "(layers, batch, hidden), the carried truncated-BPTT state")
             device = self.device
             state = tuple(s.to(device) for s in tensors)
             self._carried["train"] = state[0] if len(state) == 1 else state
