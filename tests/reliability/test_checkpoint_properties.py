@@ -12,9 +12,11 @@ own functions, in-process: `seqlab-eval` (`evaluate`), `seqlab-generate` (`gener
 - create, change or delete nothing outside its own output folder;
 - stay within `MAX_SECONDS` and `MAX_EXTRA_MB` of peak memory.
 
-`PROFILE` (the default) runs `EXAMPLES` examples, in well under a minute on one thread after the checkpoints
-are built; `test_mutated_checkpoints_thorough` (marked slow) runs `SLOW_EXAMPLES` and adds resuming and
-fine-tuning with `seqlab-train` (`ckpt_path=<mutated file>`).
+`PROFILE` (the default) runs `EXAMPLES` fixed examples, in under a minute on one thread after the checkpoints
+are built; `test_mutated_checkpoints_thorough` (slow) runs `SLOW_EXAMPLES` random ones, and
+`test_mutated_checkpoints_resume_and_fine_tune` (slow) `RESUME_EXAMPLES` through `seqlab-train
+ckpt_path=<mutated file>` as well (expected to fail until the Lightning-restored state is validated: it finds
+`KeyError`s and `AttributeError`s from deleted or replaced `optimizer_states`, `lr_schedulers` and `loops`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from seqlab.cli.train import train
 
 EXAMPLES = 40
 SLOW_EXAMPLES = 400
+RESUME_EXAMPLES = 100
 MAX_SECONDS = 20.0
 MAX_EXTRA_MB = 1024
 ONE_LINE_ERRORS = (ValueError, TypeError, OSError)  # what exit_on_error reports without a type name
@@ -233,6 +236,18 @@ def test_mutated_checkpoints_load_or_fail_in_one_line(world, in_sandbox, data):
 @settings(PROFILE, max_examples=SLOW_EXAMPLES, derandomize=False)
 @given(data=st.data())
 def test_mutated_checkpoints_thorough(world, in_sandbox, data):
+    task, checkpoint, what = data.draw(mutations(world["originals"]))
+    check_one(world, task, checkpoint, what)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(reason="issue 20: the loop, optimizer and scheduler states that Lightning restores on resume "
+                          "(a deleted `optimizer_states` is a KeyError, a replaced `loops.fit_loop` an "
+                          "AttributeError) are validated on branch trust_ckpt; drop this mark once it is merged",
+                   strict=False)
+@settings(PROFILE, max_examples=RESUME_EXAMPLES, derandomize=False)
+@given(data=st.data())
+def test_mutated_checkpoints_resume_and_fine_tune(world, in_sandbox, data):
     task, checkpoint, what = data.draw(mutations(world["originals"]))
     check_one(world, task, checkpoint, what, train_too=True)
 
