@@ -240,11 +240,13 @@ def test_mutated_checkpoints_thorough(world, in_sandbox, data):
     check_one(world, task, checkpoint, what)
 
 
+RESUME_GAP = ("issue 20: the loop, optimizer and scheduler states that Lightning restores on resume (a deleted "
+              "`optimizer_states` is a KeyError, a replaced `loops.fit_loop` an AttributeError) are validated on "
+              "branch trust_ckpt; drop this mark once it is merged")
+
+
 @pytest.mark.slow
-@pytest.mark.xfail(reason="issue 20: the loop, optimizer and scheduler states that Lightning restores on resume "
-                          "(a deleted `optimizer_states` is a KeyError, a replaced `loops.fit_loop` an "
-                          "AttributeError) are validated on branch trust_ckpt; drop this mark once it is merged",
-                   strict=False)
+@pytest.mark.xfail(reason=RESUME_GAP, strict=False)
 @settings(PROFILE, max_examples=RESUME_EXAMPLES, derandomize=False)
 @given(data=st.data())
 def test_mutated_checkpoints_resume_and_fine_tune(world, in_sandbox, data):
