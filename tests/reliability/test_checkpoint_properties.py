@@ -240,9 +240,9 @@ def test_mutated_checkpoints_thorough(world, in_sandbox, data):
     check_one(world, task, checkpoint, what)
 
 
-RESUME_GAP = ("issue 20: the loop, optimizer and scheduler states that Lightning restores on resume (a deleted "
-              "`optimizer_states` is a KeyError, a replaced `loops.fit_loop` an AttributeError) are validated on "
-              "branch trust_ckpt; drop this mark once it is merged")
+RESUME_GAP = ("issue 20: the loop, optimizer and scheduler states that Lightning restores on resume (a "
+              "deleted `optimizer_states` is a KeyError, a replaced `loops.fit_loop` an AttributeError) are "
+              "validated on branch trust_ckpt; drop this mark once it is merged")
 
 
 @pytest.mark.slow
