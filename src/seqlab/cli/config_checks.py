@@ -16,6 +16,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from seqlab import registry
+from seqlab.cli.setting_bounds import check_run_settings
 
 
 def check_integer_setting(key: str, value: Any, minimum: int, allow_none: bool = True) -> None:
@@ -66,6 +67,7 @@ def check_task_dataset(cfg: DictConfig, choices: Mapping[str, str]) -> None:
 def check_train_config(cfg: DictConfig, choices: Mapping[str, str]) -> None:
     """Every check of a training run's config (`seed`, trainer and dataset settings, task/dataset)."""
     check_integer_setting("seed", cfg.get("seed"), 0)
+    check_run_settings(cfg)
     trainer = cfg.get("trainer") or {}
     clip = trainer.get("gradient_clip_val")
     is_number = isinstance(clip, (int, float)) and not isinstance(clip, bool)

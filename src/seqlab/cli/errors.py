@@ -5,6 +5,9 @@ and exit status 1. With `HYDRA_FULL_ERROR=1` the exception propagates with its f
 Inside a `-m` sweep job the line is recorded instead and the job returns no metric (an Optuna sweep
 records the trial as FAIL), so the sweep goes on (see `seqlab.cli.sweep_failures`).
 Hydra's `InstantiationException` is unwrapped to the error its target raised, which names the problem.
+A background thread's `OSError` (TensorBoard's event writer on a full disk) is one line too, naming the
+thread and the folder it wrote to, instead of a thread traceback (`one_line_thread_errors`); the main thread
+then fails at its next write and exits with its own line.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import threading
 
 from hydra.errors import InstantiationException
 from omegaconf.errors import MissingMandatoryValue
@@ -32,12 +36,32 @@ def describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {message}"
 
 
+def one_line_thread_errors(prog: str) -> None:
+    """Report an `OSError` that ends a background thread in one line (other errors: Python's default)."""
+    default = threading.excepthook
+
+    def hook(args) -> None:
+        if not isinstance(args.exc_value, OSError) or os.environ.get("HYDRA_FULL_ERROR") == "1":
+            default(args)
+            return
+        writer = getattr(getattr(args.thread, "_record_writer", None), "_writer", None)
+        where = getattr(writer, "filename", None) or "its file"  # TensorBoard: a GFile
+        name = args.thread.name if args.thread is not None else "a background thread"
+        print(f"{prog}: error: {name} ({type(args.thread).__name__}) could not write {where}: "
+              f"{describe(args.exc_value)}", file=sys.stderr)
+
+    hook.seqlab = True
+    if not getattr(threading.excepthook, "seqlab", False):
+        threading.excepthook = hook
+
+
 def exit_on_error(prog: str):
     """Decorator: run the command, turning an exception into one line on stderr and exit status 1."""
 
     def wrap(command):
         @functools.wraps(command)
         def guarded(*args, **kwargs):
+            one_line_thread_errors(prog)
             try:
                 return command(*args, **kwargs)
             except Exception as err:

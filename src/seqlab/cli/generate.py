@@ -20,6 +20,7 @@ from seqlab.cli.config_checks import check_integer_setting
 from seqlab.cli.errors import exit_on_error
 from seqlab.cli.override_keys import check_override_keys
 from seqlab.reliability.stored_values import is_finite_number
+from seqlab.reliability.work_bounds import MAX_SAMPLE_LENGTH
 
 PROG = "seqlab-generate"
 
@@ -35,7 +36,10 @@ def check_generate_settings(cfg: DictConfig) -> None:
     """`temperature` a finite number >= 0, `length` and `top_k` counts, `seed` an integer (or null)."""
     if not is_finite_number(cfg.temperature) or cfg.temperature < 0:
         raise ValueError(f"temperature must be a finite number >= 0 (0: greedy), got {cfg.temperature!r}")
-    check_integer_setting("length", cfg.length, 0, allow_none=False)
+    length = cfg.length
+    if isinstance(length, bool) or not isinstance(length, int) or not 0 <= length <= MAX_SAMPLE_LENGTH:
+        raise ValueError(f"length must be an integer in [0, {MAX_SAMPLE_LENGTH}] (seqlab's bound on "
+                         f"generated characters), got {length!r}")
     check_integer_setting("top_k", cfg.top_k, 1)
     check_integer_setting("seed", cfg.seed, 0)
 

@@ -6,6 +6,8 @@ override whose key the config lacks, exits with status 2 and one line naming the
 has, and the `+a.b=value` form that adds a new key. Overrides with a prefix (`+`, `++`, `~`), of `hydra.*`,
 or in a sweep's function syntax are left to Hydra. Config folders the command adds (`--config-dir`,
 `hydra.searchpath=[...]`) are searched too, for groups and for the keys their options bring.
+An override that Hydra's grammar cannot parse (`task.lr=[1,`, `a.b=${oc.env:`) is refused first, in the same
+one-line form (`check_override_syntax`), instead of Hydra's multi-line parse error.
 """
 
 from __future__ import annotations
@@ -55,8 +57,32 @@ def missing_key_message(cfg: DictConfig, key: str) -> str | None:
     return f"{key}: no such key ({known}); to add a new key write +{key}=<value>"
 
 
+# Hydra's command-line flags followed by a value (not an override).
+VALUE_FLAGS = ("--config-dir", "-cd", "--config-name", "-cn", "--config-path", "-cp", "--cfg", "-c",
+               "--package", "-p", "--info", "-i", "--experimental-rerun", "--shell-completion")
+
+
+def check_override_syntax(argv: list[str], prog: str) -> None:
+    """Exit with status 2 and one line on stderr when an override does not parse in Hydra's grammar."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create()
+    for i, arg in enumerate(argv):
+        if arg.startswith("-") or (i and argv[i - 1] in VALUE_FLAGS):
+            continue
+        try:
+            parser.parse_override(arg)
+        except HydraException as error:
+            reason = " ".join(str(error).split())[:200]
+            print(f"{prog}: error: cannot parse the override {arg!r}: {reason}", file=sys.stderr)
+            sys.exit(2)
+
+
 def check_override_keys(argv: list[str], prog: str, config_name: str) -> None:
-    """Exit with status 2 and one line on stderr when an override sets a key the config lacks."""
+    """Exit with status 2 and one line on stderr when an override sets a key the config lacks (or does
+    not parse)."""
+    check_override_syntax(argv, prog)
     dirs = config_dirs(argv)
     groups, keys = split_overrides(argv, dirs)
     if not keys:

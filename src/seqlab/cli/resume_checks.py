@@ -26,7 +26,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from seqlab.nn.layer_options import CELL_CONFIG_DEFAULTS
-from seqlab.reliability.stored_values import check_finite, plain_container
+from seqlab.reliability.stored_values import check_dtypes, check_finite, plain_container
 from seqlab.reliability.task_from_checkpoint import CONFIG_KEY
 
 RESUME_FREE_TASK_KEYS = ("sample_prompt", "sample_length", "sample_temperature")
@@ -139,3 +139,4 @@ def check_resume(cfg: DictConfig, model: L.LightningModule, checkpoint: Mapping[
         if Path(ckpt_path).resolve().parent == Path(cfg.paths.ckpt_dir).resolve():
             check_same_run(cfg, stored_config, where)
     check_shapes(model, state_dict, where)
+    check_dtypes(model.state_dict(), state_dict, where)

@@ -22,7 +22,10 @@ During the run (`RunFolder`, a context manager around the body of `train`):
 - `record` writes `config.yaml` (and `.hydra/` when Hydra was told not to) just before training starts, so
   a command that fails before then changes nothing in an existing run; a folder this command created is
   removed again when it fails before `record` (no empty run folders), except a sweep job's folder
-  (`keep_on_failure`), which keeps Hydra's record and the job's `FAILED` line for the sweep's report.
+  (`keep_on_failure`), which keeps Hydra's record and the job's `FAILED` line for the sweep's report;
+- a failure after `record` but before the first training step (`marker`, a trainer callback, says when
+  training starts) undoes what `record` and Lightning wrote (`seqlab.cli.run_rollback`), so it too leaves
+  the folder as it was.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from seqlab.cli.checkpoint_folder import claim_checkpoint_folder
+from seqlab.cli.run_dir_checks import check_free_space, check_run_dir_names
+from seqlab.cli.run_rollback import Rollback, StartMarker
 from seqlab.reliability.checkpoint_io import remove_stale_temporaries
 
 # Settings an in-place resume may change from the run's own: how long it trains, and how it reports.
@@ -126,6 +131,7 @@ def _key(override: str) -> str:
 def check_run_dir_argument(run_dir: str) -> None:
     """Raise ValueError when `hydra.run.dir=run_dir` names a file, or a place that cannot be written."""
     folder = Path(run_dir).expanduser()
+    check_run_dir_names(run_dir, folder)  # before anything stats a name too long
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"hydra.run.dir={run_dir}: is a file, not a folder; give a folder for the run")
     existing = folder
@@ -135,6 +141,7 @@ def check_run_dir_argument(run_dir: str) -> None:
         reason = "read-only file system" if _read_only(existing) else "permission denied"
         raise ValueError(f"hydra.run.dir={run_dir}: cannot write in {existing} ({reason}); give a writable "
                          "folder")
+    check_free_space(run_dir, existing)
 
 
 def _read_only(folder: Path) -> bool:
@@ -207,6 +214,8 @@ class RunFolder:
         self.recorded = False
         self._fd: int | None = None
         self.created = False
+        self.rollback = Rollback()  # what `record` changed, undone when training never starts
+        self.marker = StartMarker()  # a callback of the trainer: training started
 
     def __enter__(self) -> RunFolder:
         folder = self.path
@@ -257,6 +266,8 @@ class RunFolder:
 
     def record(self, resolved: dict[str, Any], hydra_record: dict[str, Any] | None = None) -> None:
         """Write the run's `config.yaml` (and, when given, `.hydra/<name>.yaml` files): training starts."""
+        hydra_files = [self.path / ".hydra" / f"{name}.yaml" for name in hydra_record or {}]
+        self.rollback.snapshot(self.path, [self.path / "config.yaml", *hydra_files])
         (self.path / "config.yaml").write_text(OmegaConf.to_yaml(resolved))
         for name, content in (hydra_record or {}).items():
             (self.path / ".hydra").mkdir(exist_ok=True)
@@ -264,6 +275,9 @@ class RunFolder:
         self.recorded = True
 
     def __exit__(self, kind, error, traceback) -> None:
+        if error is not None and self.recorded and not self.marker.started and not self.keep_on_failure:
+            self.rollback.undo()  # failed before the first training step: as if never recorded
+            self.recorded = False
         self._release()
         if getattr(self, "_ckpt_fd", None) is not None:
             os.close(self._ckpt_fd)  # closing releases its lock

@@ -79,7 +79,7 @@ def train(cfg: DictConfig) -> float | None:
         resolved = plain(cfg)
         callbacks = make_callbacks(cfg.get("callbacks"), with_logger=bool(cfg.get("logger")))
         keys = registry_keys(resolved, choices)
-        trainer = make_trainer(cfg, [*callbacks, TrustedRestore(), StoreConfig(resolved, keys)])
+        trainer = make_trainer(cfg, [*callbacks, TrustedRestore(), StoreConfig(resolved, keys), run.marker])
         if trainer.is_global_zero:
             run.record(resolved, hydra_record(cfg))
         try:

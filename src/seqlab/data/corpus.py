@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from seqlab.reliability.file_kinds import require_file
+
 MIN_SPLIT_CHARS = 2  # a split needs an input and a target character
 
 
@@ -58,9 +60,7 @@ def read_text_file(path: str | Path, what: str = "dataset.path") -> str:
     """The contents of a non-empty UTF-8 text file; a clear error naming `what` otherwise."""
     if path is None or str(path) == "":
         raise ValueError(f"{what} is required: give the text file to read, e.g. {what}=/data/corpus.txt")
-    file = Path(path).expanduser()
-    if not file.is_file():
-        raise FileNotFoundError(f"{what}={path}: no such file")
+    file = require_file(path, what)
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:

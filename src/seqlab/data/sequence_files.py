@@ -7,7 +7,11 @@
   the features: `feature_columns`, else every other numeric column.
 - `.ts`: the UEA/UCR format (`seqlab.data.ts_format`).
 
-Every problem is one line naming the file and what is wrong. Labels are optional where `require_labels` is
+Every problem is one line naming the file and what is wrong. Nothing is changed silently: a complex array
+is refused (its imaginary part would be dropped), a table row without an id is refused with its row number
+(pandas would drop it from its group), and an `.npz` member's header is checked against the member's real
+size before it is read (`seqlab.data.npz_headers`), as is every sequence's length
+(`seqlab.reliability.work_bounds`). Labels are optional where `require_labels` is
 False (a file to predict).
 """
 
@@ -19,7 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+from seqlab.data.npz_headers import check_npz_headers
 from seqlab.data.ts_format import read_ts
+from seqlab.reliability.file_kinds import require_file
+from seqlab.reliability.work_bounds import check_steps
 
 SUFFIXES = (".npz", ".csv", ".parquet", ".ts")
 TABLES_HINT = "pip install 'seqlab[tables]'"
@@ -40,9 +47,7 @@ def check_file(path: str | Path | None, what: str) -> Path:
     if path is None or str(path) == "":
         raise ValueError(f"{what} is required: give a {', '.join(SUFFIXES)} file, "
                          f"e.g. {what}=/data/train.npz")
-    file = Path(str(path)).expanduser()
-    if not file.is_file():
-        raise FileNotFoundError(f"{what}={path}: no such file")
+    file = require_file(path, what)
     if file.suffix.lower() not in SUFFIXES:
         raise ValueError(f"{what}={path}: unknown file type {file.suffix!r}; "
                          f"use one of {', '.join(SUFFIXES)}")
@@ -53,11 +58,13 @@ def check_series(file: Path, series: list[np.ndarray], ids: list[str]) -> None:
     for name, x in zip(ids, series, strict=True):
         if len(x) == 0:
             raise ValueError(f"{file}: sequence {name} is empty (every sequence needs at least one step)")
+        check_steps(len(x), f"{file}: sequence {name}")
         if not np.isfinite(x).all():
             raise ValueError(f"{file}: sequence {name} holds NaN or infinite values")
 
 
 def read_npz(file: Path, require_labels: bool) -> SequenceFile:
+    check_npz_headers(file)
     try:
         with np.load(file, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
@@ -69,6 +76,10 @@ def read_npz(file: Path, require_labels: bool) -> SequenceFile:
     if "x" not in arrays or (require_labels and "y" not in arrays):
         needed = "x and y" if require_labels else "x"
         raise ValueError(f"{file}: expected arrays {needed} (optional lengths), found {sorted(arrays)}")
+    for name, array in arrays.items():
+        if np.iscomplexobj(array):
+            raise ValueError(f"{file}: {name} is complex ({array.dtype}); seqlab reads real numbers and "
+                             "would drop the imaginary part: store the two parts as separate features")
     x = arrays["x"]
     if x.ndim != 3 or not np.issubdtype(x.dtype, np.number):
         raise ValueError(f"{file}: x must be a numeric array (N, T, F), got {x.dtype} of shape {x.shape}")
@@ -127,6 +138,11 @@ def read_table(file: Path, id_column: str, label_column: str, feature_columns: l
     if missing or not feature_columns:
         raise ValueError(f"{file}: feature columns {missing or '(none numeric)'} not found; "
                          "set dataset.feature_columns")
+    empty = frame[id_column].isna()
+    if empty.any():
+        row = int(np.flatnonzero(empty.to_numpy())[0]) + 1  # 1-based, the header not counted
+        raise ValueError(f"{file}: data row {row} has an empty id (column {id_column!r}; "
+                         f"{int(empty.sum())} such rows); every row needs the id of its sequence")
     series, labels, ids = [], [], []
     for key, group in frame.groupby(id_column, sort=False):
         ids.append(str(key))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from seqlab.data import download
 from seqlab.data.corpus import Corpus, read_text_file
+from seqlab.reliability.file_kinds import require_file
 
 URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
@@ -24,9 +25,7 @@ TRAIN_FRACTION = 0.9
 def locate(path: str | None = None, cache_dir: str | None = None) -> Path:
     """The verified local copy: `path`, else the cached one (downloaded into the cache when absent)."""
     if path:
-        file = Path(path).expanduser()
-        if not file.is_file():
-            raise FileNotFoundError(f"dataset.path={path}: no such file")
+        file = require_file(path, "dataset.path")
         digest = download.sha256_of(file)
         if digest != SHA256:
             raise ValueError(f"dataset.path={path}: sha256 {digest} does not match tinyshakespeare's "

@@ -24,6 +24,7 @@ from seqlab.data.input_noise import InputNoise
 from seqlab.data.splits import carve_validation
 from seqlab.data.standardize import fit_standardizer, standardize
 from seqlab.data.ts_format import TimeSeriesCases, read_ts
+from seqlab.reliability.file_kinds import require_file
 
 URL = "https://timeseriesclassification.com/aeon-toolkit/{name}.zip"
 PARTS = ("TRAIN", "TEST")
@@ -119,9 +120,7 @@ class UEADataModule(InMemoryDataModule):
 
     def predict_examples(self, path: str | Path) -> tuple[list[str], list[Example]]:
         """Case numbers and examples (standardised as in training) of a `.ts` file to predict."""
-        file = Path(str(path)).expanduser()
-        if not file.is_file():
-            raise FileNotFoundError(f"predict_path={path}: no such file")
+        file = require_file(path, "predict_path")
         cases = read_ts(file)
         widths = {int(x.shape[1]) for x in cases.series}
         if widths != {self.input_size}:

@@ -78,7 +78,8 @@ class RecurrentBase(nn.Module):
         self.options = make_layer_options(type(self).__name__, num_layers, bidirectional, options)
         self.mask_recorder: list | None = None
         self.dilations = check_layer_args(num_layers, dropout, bidirectional, dilations)
-        for name, value in (("learn_initial_state", learn_initial_state), ("layer_mix", layer_mix)):
+        for name, value in (("learn_initial_state", learn_initial_state), ("layer_mix", layer_mix),
+                            ("batch_first", batch_first)):
             if not isinstance(value, bool):
                 raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
         self.learn_initial_state = learn_initial_state

@@ -41,6 +41,8 @@ def _cell_factory(owner: str, family: str, cell, options: dict, num_states: int,
     `family` is torch's cell ("lstm", "gru", "rnn"), used when `cell` names none.
     `why` says what makes the configuration one torch does not compute ("" when it does).
     """
+    if not isinstance(options.get("bias", True), bool):  # torch raises TypeError; bias="False" is truthy
+        raise TypeError(f"bias must be a bool, got {type(options['bias']).__name__}")
     if cell is None or isinstance(cell, Mapping):
         name, extra = family, dict(cell or {})
     elif isinstance(cell, str):

@@ -74,7 +74,8 @@ def check_rng_states(states: Any) -> None:
                 or states["torch"].dtype != torch.uint8 or states["torch"].shape != current["torch"].shape:
             raise TypeError("torch state is not a byte tensor of the generator's size")
         restore_rng_states(states)
-    except (TypeError, ValueError, KeyError, RuntimeError, AttributeError, IndexError) as error:
+    except (TypeError, ValueError, KeyError, RuntimeError, AttributeError, IndexError,
+            OverflowError) as error:
         raise ValueError(f"the checkpoint's random-number states cannot be restored ({type(error).__name__}: "
                          f"{str(error).splitlines()[0][:200] if str(error) else ''}); use a checkpoint "
                          "written by seqlab-train") from None

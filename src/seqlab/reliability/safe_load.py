@@ -29,6 +29,8 @@ from typing import Any
 
 import torch
 
+from seqlab.reliability.checkpoint_bounds import check_archive, check_loaded
+
 
 class CheckpointLoadError(ValueError):
     """A file that is not a loadable seqlab checkpoint; the message is one line naming the file and why."""
@@ -84,16 +86,30 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
         The checkpoint dict (`state_dict`, `hyper_parameters`, `optimizer_states`, `loops`, `callbacks`, ...).
 
     Raises:
-        CheckpointLoadError: the file is missing, truncated, not a checkpoint, or names a global that is not
-            allow-listed (a pickle that would run code is refused before anything runs).
+        CheckpointLoadError: the file is missing, truncated, not a checkpoint, names a global that is not
+            allow-listed (a pickle that would run code is refused before anything runs), or claims more
+            than it holds (`checkpoint_bounds`: zip records larger than the file, expanded, sparse, meta or
+            complex tensors, nesting deeper than a checkpoint's).
     """
+    try:
+        check_archive(path)  # before torch.load allocates anything
+    except OSError as error:
+        raise CheckpointLoadError(path, _one_line_reason(error)) from error
+    except ValueError as error:
+        raise CheckpointLoadError(path, str(error)) from None
     try:
         with safe_checkpoint_globals(), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
             checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+    except RecursionError:  # torch's own unpickler recursing through a crafted nesting
+        raise CheckpointLoadError(path, "nested too deeply to read") from None
     except (OSError, RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, KeyError, ValueError,
             TypeError, AttributeError, IndexError) as error:
         raise CheckpointLoadError(path, _one_line_reason(error)) from error
+    try:
+        check_loaded(checkpoint)
+    except ValueError as error:
+        raise CheckpointLoadError(path, str(error)) from None
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         found = f"a dict with keys {sorted(map(str, checkpoint))[:5]}" if isinstance(checkpoint, dict) \
             else f"a {type(checkpoint).__name__}"

@@ -15,6 +15,8 @@ from typing import Any
 
 import torch
 
+from seqlab.reliability import work_bounds
+
 MAX_DEPTH = 12
 MAX_ITEMS = 100_000          # entries of one list or dict
 MAX_STRING = 10_000_000      # characters of one string (a character LM stores its vocabulary)
@@ -23,7 +25,8 @@ SIZE_KEYS = ("hidden_size", "embedding_dim", "vocab_size", "input_size", "num_cl
              "attention_size", "proj_size", "source_vocab_size", "target_vocab_size", "num_values")
 LAYER_KEYS = ("num_layers",)
 # Hyper-parameters that size the work of evaluation or generation (not the weights): fixed ceilings.
-WORK_LIMITS = {"beam_width": 1024, "max_length": 100_000, "sample_length": 1_000_000}
+WORK_LIMITS = {"beam_width": work_bounds.MAX_BEAM_WIDTH, "max_length": work_bounds.MAX_DECODE_LENGTH,
+               "sample_length": work_bounds.MAX_SAMPLE_LENGTH}
 MAX_DILATION = 4096  # a dilated layer pads time to a multiple of its dilation
 
 
@@ -108,11 +111,12 @@ def check_sizes(hparams: Mapping[str, Any], state_dict: Mapping[str, torch.Tenso
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"{path} must be an integer, got {type(value).__name__} {value!r}")
         if key in WORK_LIMITS:
-            ceiling, why = WORK_LIMITS[key], "seqlab's ceiling"
+            ceiling, why = WORK_LIMITS[key], "seqlab's bound on decoding and sampling work"
         elif key == "dilations":
             ceiling, why = MAX_DILATION, "seqlab's ceiling: a dilated layer pads time to a multiple of it"
         elif key in LAYER_KEYS:
-            ceiling, why = len(tensors), "the number of tensors in its state dict"
+            ceiling = min(len(tensors), work_bounds.MAX_LAYERS)
+            why = "the number of tensors in its state dict, and seqlab's ceiling"
         else:
             ceiling, why = largest, "the largest tensor dimension in its state dict"
         if not 0 <= value <= ceiling:
@@ -154,3 +158,23 @@ def check_finite(state_dict: Mapping[str, torch.Tensor], where: str) -> None:
 def is_finite_number(value: Any) -> bool:
     """True for an int or float (not a bool) that is neither NaN nor infinite."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_dtypes(expected: Mapping[str, torch.Tensor], state_dict: Mapping[str, Any], where: str) -> None:
+    """Raise ValueError unless every stored tensor can become the model's own (`expected`) without losing
+    what it holds: a floating-point weight must be stored as floating point and stay finite once cast to
+    the model's dtype (float64 x 1e300 is infinite in float32); an integer or bool buffer keeps its dtype."""
+    for name, model_tensor in expected.items():
+        stored = state_dict.get(name)
+        if not isinstance(stored, torch.Tensor):
+            continue
+        if model_tensor.is_floating_point():
+            if not stored.is_floating_point():
+                raise ValueError(f"{where}: weight {name} is stored as {stored.dtype}; the model's is "
+                                 f"{model_tensor.dtype} (floating point)")
+            if not bool(stored.to(model_tensor.dtype).isfinite().all()):
+                raise ValueError(f"{where}: weight {name} ({stored.dtype}) is not finite once cast to the "
+                                 f"model's {model_tensor.dtype}")
+        elif stored.dtype != model_tensor.dtype:
+            raise ValueError(f"{where}: buffer {name} is stored as {stored.dtype}; the model's is "
+                             f"{model_tensor.dtype}")

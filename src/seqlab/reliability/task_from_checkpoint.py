@@ -11,9 +11,10 @@ The order of checks (each failure is one `ValueError` line naming the checkpoint
 3. the hyper-parameters are plain data, their sizes are bounded by the state dict's tensors
    (`stored_values.check_sizes`), and the weights are finite;
 4. the task is built on the meta device (no memory) and its parameter names and shapes are compared with
-   the state dict's; only then is it built for real and the weights loaded (`strict=True`). A module that
-   cannot be built on the meta device (its constructor reads a tensor's value) is built on the CPU instead,
-   once its recurrent weights are known to fit in the checkpoint's own elements (`check_dense_sizes`).
+   the state dict's, and their dtypes (`check_dtypes`: floating point, finite in the model's dtype); only
+   then is it built for real and the weights loaded (`strict=True`). A module that cannot be built on the
+   meta device (its constructor reads a tensor's value) is built on the CPU instead, once its recurrent
+   weights are known to fit in the checkpoint's own elements (`check_dense_sizes`).
 
 A stored `dataset.cache_dir`, `dataset.url` or `dataset.checksums` is dropped (downloads come from the URL
 in seqlab's code, checked against the checksums there, into this machine's cache), so a checkpoint cannot
@@ -24,15 +25,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from seqlab import registry
+from seqlab.reliability.file_kinds import require_file
 from seqlab.reliability.safe_load import load_checkpoint
 from seqlab.reliability.stored_values import (
     check_dense_sizes,
+    check_dtypes,
     check_finite,
     check_plain,
     check_sizes,
@@ -48,9 +50,7 @@ DROPPED_DATASET_KEYS = ("cache_dir", "url", "checksums")  # a stored config name
 
 def read_checkpoint(ckpt_path: str | os.PathLike) -> dict[str, Any]:
     """The checkpoint's contents (on the CPU), loaded safely; one clear line when it cannot be."""
-    file = Path(os.fspath(ckpt_path)).expanduser()
-    if not file.is_file():
-        raise FileNotFoundError(f"ckpt_path={ckpt_path}: no such file")
+    file = require_file(os.fspath(ckpt_path), "ckpt_path")
     return load_checkpoint(file, map_location="cpu")
 
 
@@ -114,7 +114,8 @@ def check_shapes(task_class: type, hparams: dict[str, Any], state_dict: Mapping[
             raise
         check_dense_sizes(hparams, state_dict, "hyper_parameters")
         probe = task_class(**hparams)  # bounded by the checkpoint's own size
-    expected = {name: tuple(t.shape) for name, t in probe.state_dict().items()}
+    probe_state = probe.state_dict()
+    expected = {name: tuple(t.shape) for name, t in probe_state.items()}
     stored = {name: tuple(t.shape) for name, t in state_dict.items() if isinstance(t, torch.Tensor)}
     missing = sorted(set(expected) - set(stored))
     unexpected = sorted(set(stored) - set(expected))
@@ -126,6 +127,7 @@ def check_shapes(task_class: type, hparams: dict[str, Any], state_dict: Mapping[
         if stored[name] != shape:
             raise ValueError(f"{where}: weight {name} has shape {stored[name]} but its hyper-parameters "
                              f"make it {shape}")
+    check_dtypes(probe_state, state_dict, where)
 
 
 def load_task(ckpt_path: str | os.PathLike, map_location: str | torch.device = "cpu"):

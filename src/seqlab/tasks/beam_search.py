@@ -19,14 +19,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from seqlab.data.checks import check_integer
+from seqlab.reliability.work_bounds import check_decoding_work
 from seqlab.tasks.beam_hypotheses import FinishedHypotheses
 from seqlab.tasks.decoder import DecoderState, Seq2SeqDecoder
 
 
 def check_decoding(beam_width: int, max_length: int) -> None:
-    check_integer("beam_width", beam_width)
-    check_integer("max_length", max_length)
+    check_decoding_work(beam_width, max_length)
 
 
 @torch.no_grad()

@@ -29,6 +29,7 @@ from torchmetrics import MeanMetric
 
 from seqlab.callbacks.sinks import log_text, text_loggers
 from seqlab.data.vocab import UNKNOWN_ID, CharVocab
+from seqlab.reliability.work_bounds import MAX_SAMPLE_LENGTH
 from seqlab.tasks.base import SequenceTask
 from seqlab.tasks.sampling import check_sampling, sample_logits
 from seqlab.tasks.token_input import TokenInput
@@ -173,6 +174,12 @@ class CharLM(SequenceTask):
         """Put the carried training state back (a run resumed mid-epoch continues from it)."""
         tensors = checkpoint.get(CARRIED_STATE_KEY)
         if tensors is not None:
+            usable = isinstance(tensors, (list, tuple)) and 1 <= len(tensors) <= 2 and all(
+                isinstance(t, torch.Tensor) and t.is_floating_point() and t.dim() == 3
+                and bool(t.isfinite().all()) for t in tensors)
+            if not usable:  # a checkpoint's value: its shape is checked by the layer at the next step
+                raise ValueError(f"the checkpoint's {CARRIED_STATE_KEY} must be 1 or 2 finite float tensors "
+                                 "(layers, batch, hidden), the carried truncated-BPTT state")
             device = self.device
             state = tuple(s.to(device) for s in tensors)
             self._carried["train"] = state[0] if len(state) == 1 else state
@@ -185,8 +192,9 @@ class CharLM(SequenceTask):
         read as the unknown token; the unknown token is never sampled)."""
         if not isinstance(prompt, str) or not prompt:
             raise ValueError(f"prompt must be a non-empty string, got {prompt!r}")
-        if isinstance(length, bool) or not isinstance(length, int) or length < 0:
-            raise ValueError(f"length must be a non-negative integer, got {length!r}")
+        if isinstance(length, bool) or not isinstance(length, int) or not 0 <= length <= MAX_SAMPLE_LENGTH:
+            raise ValueError(f"length must be an integer in [0, {MAX_SAMPLE_LENGTH}] (seqlab's bound on "
+                             f"sampled characters), got {length!r}")
         check_sampling(temperature, top_k)
         generator = torch.Generator(device=self.device)
         if seed is None:
