@@ -64,6 +64,8 @@ def test_known_noise_is_silenced_and_nothing_else(caplog):
         quiet_known_noise(num_workers=0)  # installs its filters inside this context too
         warnings.warn("`isinstance(treespec, LeafSpec)` is deprecated, use ...", FutureWarning, stacklevel=1)
         warnings.warn(WORKERS, UserWarning, stacklevel=1)
+        srun_hint = "The `srun` command is available on your system but is not used. HINT: ..."
+        warnings.warn(srun_hint, UserWarning, stacklevel=1)
         warnings.warn("an unrelated warning", UserWarning, stacklevel=1)
     assert [str(w.message) for w in caught] == ["an unrelated warning"]
     quiet_known_noise(num_workers=0, verbose=True)  # verbose=true: Lightning's info lines, less the noise

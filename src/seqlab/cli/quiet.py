@@ -6,6 +6,9 @@
 `seqlab.cli.stop_reason`). It also drops ModelCheckpoint's "could not find the monitored key" warning, which a
 run shorter than an epoch meets before its first validation (the summary then says "best checkpoint: none
 saved"; once validation has run, Lightning raises on a missing key instead, so a wrong `monitor` still fails).
+The same goes for Lightning's hint that "The `srun` command is available on your system but is not used",
+printed by every run on a machine with SLURM installed (a cluster's login node, or this project's CI);
+`hydra/launcher=slurm` and `scripts/slurm/train.sbatch` are how seqlab runs under SLURM.
 `verbose=true` keeps all of those. Warnings stay on at both levels; the few below are dropped by their text:
 
 - Lightning's tip to install litlogger (an advertisement, printed by every Trainer).
@@ -38,6 +41,7 @@ WORKERS_WARNING = re.escape("Your `IterableDataset` has `__len__` defined.")
 # Lightning's info loggers that `verbose=false` raises to WARNING.
 INFO_LOGGERS = ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.accelerators")
 MONITOR_WARNING = r".*`ModelCheckpoint\(monitor=.*could not find the monitored key"
+SRUN_HINT = re.escape("The `srun` command is available on your system but is not used")
 
 
 class DropMessages(logging.Filter):
@@ -58,6 +62,7 @@ def quiet_known_noise(num_workers: int = 0, verbose: bool = False) -> None:
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
     if not verbose:
         warnings.filterwarnings("ignore", message=MONITOR_WARNING)
+        warnings.filterwarnings("ignore", message=SRUN_HINT)
     for name, prefixes in LOG_MESSAGES.items():
         logger = logging.getLogger(name)
         if not any(isinstance(f, DropMessages) for f in logger.filters):
