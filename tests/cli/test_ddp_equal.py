@@ -1,6 +1,10 @@
 """DDP is the same training as one process with the whole batch: 2 CPU processes (gloo) with batch b each
 follow, in float64, the trajectory of 1 process with batch 2b over the same samples in the same order.
 
+classify: the training order is one seeded permutation per epoch (`seqlab.data.rank_sampler`), of which
+rank r reads every second index from r, so batch k of the single process holds the samples of batch k of
+both ranks.
+
 charlm: rank r takes streams [r*b, (r+1)*b) of the 2b truncated-BPTT streams the single process reads, and
 carries its own streams' state; DDP averages the two ranks' mean-loss gradients, which is the gradient of the
 mean over all 2b streams. So after N steps the weights and Adam's moments agree to rounding.
@@ -15,10 +19,35 @@ import socket
 import subprocess
 import sys
 
+import numpy as np
 import torch
 from cli_helpers import QUIET, REPO_ROOT, run_cli
 
 STEPS = 6
+
+
+def classify(folder, batch_size: int) -> list[str]:
+    """A classification run on a generated .npz of 24 variable-length sequences (12 batches of 2 per rank)."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(24, 7, 3)).astype(np.float32)
+    np.savez(folder / "train.npz", x=x, y=np.array([0, 1, 2] * 8), lengths=rng.integers(2, 8, size=24))
+    np.savez(folder / "held.npz", x=x[:6], y=np.array([0, 1, 2] * 2), lengths=np.full(6, 7))
+    return ["task=classify", "dataset=sequences", f"dataset.path={folder / 'train.npz'}",
+            f"dataset.val_path={folder / 'held.npz'}", f"dataset.test_path={folder / 'held.npz'}",
+            f"dataset.batch_size={batch_size}", "dataset.normalize=false", "device=cpu",
+            "device.precision=64-true", "cell=gru", "cell.hidden_size=8", "task.dropout=0",
+            f"trainer.max_steps={STEPS}", "trainer.num_sanity_val_steps=0", "test=false", "~logger", "seed=5",
+            *QUIET]
+
+
+def test_ddp_classification_trains_as_one_process_with_the_whole_batch(tmp_path):
+    single = run_cli("train.py", [f"hydra.run.dir={tmp_path / 'single'}", *classify(tmp_path, 4)],
+                     cwd=tmp_path)
+    assert single.returncode == 0, single.stderr[-3000:]
+    ddp = run_cli("train.py", [f"hydra.run.dir={tmp_path / 'ddp'}", "trainer=ddp", "trainer.devices=2",
+                               *classify(tmp_path, 2)], cwd=tmp_path)
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    assert_same_training(tmp_path / "single", tmp_path / "ddp")
 
 
 def free_port() -> int:

@@ -14,6 +14,8 @@ from typing import Any
 import lightning as L
 from torch.utils.data import DataLoader, RandomSampler
 
+from seqlab.data.rank_sampler import rank_sampler
+
 from seqlab.data.bucketing import BucketBatchSampler
 from seqlab.data.checks import check_integer
 from seqlab.data.padding import collate_padded
@@ -84,7 +86,10 @@ class InMemoryDataModule(L.LightningDataModule):
             batches = BucketBatchSampler(RandomSampler(dataset), self.batch_size, False, lengths,
                                          self.bucket_pool)
             return DataLoader(dataset, batch_sampler=batches, **common)
-        return DataLoader(dataset, batch_size=self.batch_size, shuffle=shuffle, **common)
+        if shuffle:  # the order DDP's ranks split: one process reads what every rank reads, in the same order
+            sampler = rank_sampler(dataset, self.trainer)
+            return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler, **common)
+        return DataLoader(dataset, batch_size=self.batch_size, shuffle=False, **common)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)

@@ -27,6 +27,11 @@ class SkipFirstBatches(Sampler[list[int]]):
     def __len__(self) -> int:
         return len(self.batch_sampler)
 
+    @property
+    def sampler(self):
+        """The wrapped batch sampler's index sampler: Lightning calls its `set_epoch` each epoch."""
+        return getattr(self.batch_sampler, "sampler", None)
+
 
 class HookedLoader(DataLoader):
     """A DataLoader that calls `before_iter()` (when set) just before each new iterator is created: the
