@@ -44,7 +44,7 @@ from seqlab.cli.train import train
 
 EXAMPLES = 40
 SLOW_EXAMPLES = 400
-RESUME_EXAMPLES = 100
+RESUME_EXAMPLES = int(os.environ.get("SEQLAB_RESUME_EXAMPLES", "100"))
 MAX_SECONDS = 20.0
 MAX_EXTRA_MB = 1024
 ONE_LINE_ERRORS = (ValueError, TypeError, OSError)  # what exit_on_error reports without a type name
@@ -246,7 +246,7 @@ RESUME_GAP = ("issue 20: the loop, optimizer and scheduler states that Lightning
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason=RESUME_GAP, strict=False)
+
 @settings(PROFILE, max_examples=RESUME_EXAMPLES, derandomize=False)
 @given(data=st.data())
 def test_mutated_checkpoints_resume_and_fine_tune(world, in_sandbox, data):

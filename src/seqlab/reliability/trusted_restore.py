@@ -105,6 +105,25 @@ def check_loops(loops: Any, where: str, path: str = "loops", depth: int = 0) -> 
         raise _refuse(where, f"{path}={loops!r} is not a count")
 
 
+def check_loop_shape(fresh: Any, stored: Any, where: str, path: str = "loops") -> None:
+    """Raise ValueError unless `stored` has every key of the fresh loops' state, mappings where it has them
+    (Lightning's loops index their stored state without asking)."""
+    if not isinstance(fresh, Mapping):
+        return
+    if not isinstance(stored, Mapping):
+        raise _refuse(where, f"{path} is {type(stored).__name__}, not the loops' state")
+    for key, value in fresh.items():
+        if key not in stored:
+            raise _refuse(where, f"{path}.{key} is missing")
+        check_loop_shape(value, stored[key], where, f"{path}.{key}")
+
+
+def fresh_loops(trainer: L.Trainer) -> dict[str, Any]:
+    """The state of this trainer's loops, as Lightning stores it under `loops`."""
+    return {name: getattr(trainer, name).state_dict()
+            for name in ("fit_loop", "validate_loop", "test_loop", "predict_loop")}
+
+
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
@@ -176,8 +195,12 @@ def _check_schedule_state(fresh: Mapping[str, Any], stored: Any, where: str) -> 
 
 def check_optimizers(trainer: L.Trainer, checkpoint: Mapping[str, Any], where: str) -> None:
     """Raise ValueError unless the stored optimizer and schedule states fit the configured ones."""
-    if not trainer.optimizers or "optimizer_states" not in checkpoint:
+    if not trainer.optimizers:
         return
+    if "optimizer_states" not in checkpoint:
+        raise _refuse(where, "it holds no optimizer state (weights only), which a resume restores")
+    if trainer.lr_scheduler_configs and "lr_schedulers" not in checkpoint:
+        raise _refuse(where, "it holds no LR schedule state, which a resume of this config restores")
     states = checkpoint["optimizer_states"]
     if not isinstance(states, (list, tuple)) or len(states) != len(trainer.optimizers):
         raise _refuse(where, "its optimizer states do not match this config's optimizers")
@@ -215,6 +238,8 @@ class TrustedRestore(Callback):
         where = f"ckpt_path={trainer.ckpt_path}"
         checkpoint["callbacks"] = trusted_callback_states(trainer, checkpoint.get("callbacks"), where)
         check_loops(checkpoint.get("loops"), where)
+        if "loops" in checkpoint:
+            check_loop_shape(fresh_loops(trainer), checkpoint["loops"], where)
         if trainer.optimizers:  # strategies that restore after setup: the optimizers exist already
             check_optimizers(trainer, checkpoint, where)
         else:
