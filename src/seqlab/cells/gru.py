@@ -30,6 +30,20 @@ from seqlab.cells import init
 from seqlab.cells.base import RecurrentCell, State
 
 
+def gru_update(cell: RecurrentCell, x_proj_t: Tensor, h_proj: Tensor, h: Tensor) -> tuple[Tensor, State]:
+    """torch's GRU update from the projected input `(B, 3H)` and the recurrent pre-activations `(B, 3H)`,
+    recording the gates on `cell` when its `gate_recorder` is set."""
+    xr, xz, xn = x_proj_t.chunk(3, dim=1)  # 3 x (B, H)
+    hr, hz, hn = h_proj.chunk(3, dim=1)  # 3 x (B, H)
+    r = (xr + hr).sigmoid()
+    z = (xz + hz).sigmoid()
+    n = (xn + r * hn).tanh()
+    h = n + z * (h - n)  # (1 − z) ⊙ n + z ⊙ h_{t-1}, (B, H)
+    if cell.gate_recorder is not None:
+        cell._record(reset=r, update=1 - z, candidate=n)  # the notes' z: the candidate's share
+    return h, (h,)
+
+
 class GRUCell(RecurrentCell):
     """GRU cell, numerically identical to `torch.nn.GRUCell` (and to one layer of `torch.nn.GRU`).
 
@@ -82,15 +96,7 @@ class GRUCell(RecurrentCell):
             h_proj = h @ self.weight_hh.t()  # (B, 3H)
         else:
             h_proj = torch.addmm(self.bias_hh, h, self.weight_hh.t())  # (B, 3H)
-        xr, xz, xn = x_proj_t.chunk(3, dim=1)  # 3 x (B, H)
-        hr, hz, hn = h_proj.chunk(3, dim=1)  # 3 x (B, H)
-        r = (xr + hr).sigmoid()
-        z = (xz + hz).sigmoid()
-        n = (xn + r * hn).tanh()
-        h = n + z * (h - n)  # (1 − z) ⊙ n + z ⊙ h_{t-1}, (B, H)
-        if self.gate_recorder is not None:
-            self._record(reset=r, update=1 - z, candidate=n)  # the notes' z: the candidate's share
-        return h, (h,)
+        return gru_update(self, x_proj_t, h_proj, h)
 
     def _step_reset_before(self, x_proj_t: Tensor, state: State) -> tuple[Tensor, State]:
         """The textbook step: the reset gate multiplies h_{t-1} before the candidate's recurrent matrix."""

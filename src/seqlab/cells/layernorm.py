@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from seqlab.cells.base import RecurrentCell, State
+from seqlab.cells.gru import gru_update
 
 EPS = 1e-5
 
@@ -123,12 +124,4 @@ class LayerNormGRUCell(_LayerNormCell):
         h_proj = self._recurrent(h)  # (B, 3H)
         if self.bias_hh is not None:
             h_proj = h_proj + self.bias_hh
-        xr, xz, xn = x_proj_t.chunk(3, dim=1)  # 3 x (B, H)
-        hr, hz, hn = h_proj.chunk(3, dim=1)  # 3 x (B, H)
-        r = (xr + hr).sigmoid()
-        z = (xz + hz).sigmoid()
-        n = (xn + r * hn).tanh()
-        h = n + z * (h - n)  # (1 − z) ⊙ n + z ⊙ h_{t-1}, (B, H)
-        if self.gate_recorder is not None:
-            self._record(reset=r, update=1 - z, candidate=n)  # the notes' z: the candidate's share
-        return h, (h,)
+        return gru_update(self, x_proj_t, h_proj, h)

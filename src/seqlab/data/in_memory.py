@@ -14,11 +14,10 @@ from typing import Any
 import lightning as L
 from torch.utils.data import DataLoader, RandomSampler
 
-from seqlab.data.rank_sampler import rank_sampler
-
 from seqlab.data.bucketing import BucketBatchSampler
 from seqlab.data.checks import check_integer
 from seqlab.data.padding import collate_padded
+from seqlab.data.rank_sampler import rank_sampler
 
 Example = dict[str, Any]
 

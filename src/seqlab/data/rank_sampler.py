@@ -27,6 +27,6 @@ def run_seed() -> int:
 
 
 def rank_sampler(dataset: Sized, trainer=None) -> DistributedSampler:
-    """A shuffling `DistributedSampler` of `dataset` for the trainer's rank and world size (0 of 1 without)."""
+    """A shuffling `DistributedSampler` of `dataset` for the trainer's rank and world size (0 of 1 alone)."""
     rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
     return DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=run_seed())
