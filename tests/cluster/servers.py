@@ -118,9 +118,18 @@ class Slurm:
                 return word.split("=", 1)[1]
         return ""
 
+    def report(self, job_id: int) -> str:
+        """The job's `scontrol` record and the daemons' last log lines, for a failed assertion."""
+        job = subprocess.run(["scontrol", "show", "job", str(job_id)], env=self.env, capture_output=True,
+                             text=True, timeout=30).stdout
+        logs = [(self.folder / "log" / name).read_text(errors="replace").splitlines()[-15:]
+                for name in ("slurmctld.log", "slurmd.log") if (self.folder / "log" / name).exists()]
+        return job + "\n".join(line for lines in logs for line in lines)
+
     def release(self, job_id: int) -> None:
-        """Let a requeued job start now (SLURM holds a requeued job for two minutes)."""
-        _run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], env=self.env)
+        """Let a requeued job start in 5 s, not 2 minutes (SLURM's hold). Not at once: slurmd refuses a job
+        credential made in the same second its previous run's credential was revoked (a launch failure)."""
+        _run(["scontrol", "update", f"JobId={job_id}", "StartTime=now+5"], env=self.env)
 
     def wait(self, job_id: int, timeout: float, until=("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT")) -> str:
         deadline = time.monotonic() + timeout

@@ -116,7 +116,8 @@ def test_a_preempted_job_is_requeued_and_resumes_exactly(slurm, tmp_path, corpus
     out = (tmp_path / "job.out").read_text()
     assert "stopped by SIGTERM; requeueing" in out, out[-3000:]
     slurm.release(job)
-    assert slurm.wait(job, timeout=300) == "COMPLETED", (tmp_path / "job.out").read_text()[-3000:]
+    state = slurm.wait(job, timeout=300)
+    assert state == "COMPLETED", (tmp_path / "job.out").read_text()[-3000:] + slurm.report(job)
     out = (tmp_path / "job.out").read_text()
     assert "seqlab.sbatch: resuming" in out and "(restart 1)" in out, out[-3000:]
     resumed, expected = weights(run_dir), weights(control)
