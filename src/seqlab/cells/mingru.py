@@ -40,7 +40,24 @@ def check_candidate(candidate) -> None:
         raise ValueError(f"candidate must be one of {', '.join(CANDIDATES)}, got {candidate!r}")
 
 
-class MinGRUCell(LinearRecurrentCell):
+class MinimalCell(LinearRecurrentCell):
+    """What minGRU and minLSTM share: `num_gates` blocks of the input projection (no `weight_hh`), the
+    candidate activation, torch's uniform initialisation, and the optional position-wise layer."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, *, candidate: str = "g",
+                 scan: bool = True, mlp_ratio: int = 0) -> None:
+        super().__init__(input_size, hidden_size, bias, scan=scan, mlp_ratio=mlp_ratio)
+        check_candidate(candidate)
+        self.candidate = candidate
+        self._make_input_parameters(self.num_gates * hidden_size)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.uniform_([self.weight_ih] + ([self.bias_ih] if self.bias else []), self.hidden_size)
+        self.reset_position_wise()
+
+
+class MinGRUCell(MinimalCell):
     """minGRU: two blocks (update, candidate) in `weight_ih (2H, I)`, `bias_ih (2H,)`; no `weight_hh`.
 
     Args:
@@ -52,18 +69,6 @@ class MinGRUCell(LinearRecurrentCell):
 
     num_gates = 2
     gate_names = ("update",)
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, *, candidate: str = "g",
-                 scan: bool = True, mlp_ratio: int = 0) -> None:
-        super().__init__(input_size, hidden_size, bias, scan=scan, mlp_ratio=mlp_ratio)
-        check_candidate(candidate)
-        self.candidate = candidate
-        self._make_input_parameters(2 * hidden_size)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        init.uniform_([self.weight_ih] + ([self.bias_ih] if self.bias else []), self.hidden_size)
-        self.reset_position_wise()
 
     def coefficients(self, x_proj: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
         pre_z, pre_h = x_proj.chunk(2, dim=-1)  # (..., H), (..., H)

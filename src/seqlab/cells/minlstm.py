@@ -19,12 +19,10 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from seqlab.cells import init
-from seqlab.cells.linear_recurrence import LinearRecurrentCell
-from seqlab.cells.mingru import candidate_activation, check_candidate
+from seqlab.cells.mingru import MinimalCell, candidate_activation
 
 
-class MinLSTMCell(LinearRecurrentCell):
+class MinLSTMCell(MinimalCell):
     """minLSTM: three blocks (forget, input, candidate) in `weight_ih (3H, I)`, `bias_ih (3H,)`.
 
     Args:
@@ -36,18 +34,6 @@ class MinLSTMCell(LinearRecurrentCell):
 
     num_gates = 3
     gate_names = ("forget", "input")
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, *, candidate: str = "g",
-                 scan: bool = True, mlp_ratio: int = 0) -> None:
-        super().__init__(input_size, hidden_size, bias, scan=scan, mlp_ratio=mlp_ratio)
-        check_candidate(candidate)
-        self.candidate = candidate
-        self._make_input_parameters(3 * hidden_size)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        init.uniform_([self.weight_ih] + ([self.bias_ih] if self.bias else []), self.hidden_size)
-        self.reset_position_wise()
 
     def coefficients(self, x_proj: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
         pre_f, pre_i, pre_h = x_proj.chunk(3, dim=-1)  # 3 x (..., H)
