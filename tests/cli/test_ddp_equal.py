@@ -113,3 +113,16 @@ def test_two_nodes_started_by_hand_train_as_one_process(tmp_path, corpus_file):
     assert sorted(p.name for p in (run_dir / ".hydra").iterdir()) == ["config.yaml", "hydra.yaml",
                                                                        "overrides.yaml"]
     assert_same_training(tmp_path / "single", run_dir)
+
+
+def test_unseeded_ranks_draw_one_permutation(monkeypatch):
+    from types import SimpleNamespace
+
+    from seqlab.data.rank_sampler import rank_sampler
+
+    monkeypatch.delenv("PL_GLOBAL_SEED", raising=False)
+    shares = []
+    for rank in (0, 1):  # each DDP process has its own torch seed when the run is unseeded
+        monkeypatch.setattr(torch, "initial_seed", lambda rank=rank: 1000 + rank)
+        shares.append(list(rank_sampler(range(10), SimpleNamespace(global_rank=rank, world_size=2))))
+    assert sorted(shares[0] + shares[1]) == list(range(10))  # the two ranks cover the data once
