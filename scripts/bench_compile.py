@@ -1,5 +1,6 @@
-"""The configurations of `scripts/bench.py --compile`: each custom cell eager, and with its step compiled
-(`seqlab.nn.compile_steps`, inductor), against torch.nn's kernel where torch has one (else the eager loop).
+"""The configurations of `scripts/bench.py --compile`: each custom cell eager, and compiled
+(`seqlab.nn.compile_steps`, inductor: the time loop in chunks of 8 steps, and one step at a time), against
+torch.nn's kernel where torch has one (else the eager loop).
 
     python scripts/bench.py --compile --threads 1 [--only gru]
 
@@ -16,14 +17,15 @@ from torch import nn
 
 import seqlab.nn as snn
 from seqlab.cells import make_cell
-from seqlab.nn.compile_steps import compile_steps
+from seqlab.nn.compile_steps import DEFAULT_CHUNK, compile_steps
 
 
-def compiled(make: Callable[[], nn.Module]) -> Callable[[], nn.Module]:
-    """`make` with its cells' steps compiled; the first forward + backward (bench's warm-up) compiles."""
+def compiled(make: Callable[[], nn.Module], chunk: int) -> Callable[[], nn.Module]:
+    """`make` with its cells compiled in chunks of `chunk` steps; the first forward + backward (bench's
+    warm-up) compiles."""
     def build() -> nn.Module:
         module = make()
-        compile_steps(module)
+        compile_steps(module, chunk=chunk)
         return module
     return build
 
@@ -48,6 +50,7 @@ def compile_cases(shapes, case_type) -> list:
         for name, (reference, eager) in configurations(shape.input_size, shape.hidden_size).items():
             ref = reference or ("seqlab eager loop", eager)
             candidates = [] if reference is None else [("seqlab eager loop", eager)]
-            candidates.append(("seqlab compiled step", compiled(eager)))
+            candidates.append((f"seqlab compiled, chunks of {DEFAULT_CHUNK}", compiled(eager, DEFAULT_CHUNK)))
+            candidates.append(("seqlab compiled, one step", compiled(eager, 1)))
             cases.append(case_type(f"compile {name}", shape, ref, candidates))
     return cases

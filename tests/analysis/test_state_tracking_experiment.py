@@ -1,5 +1,5 @@
 """experiment=state_tracking and experiment=charlm_shakespeare_min compose for every swept value and build
-their models; a two-job sweep writes the table and the length figure (slow: subprocess runs)."""
+their models (selective copy and MQAR at equal parameter counts); a two-job sweep writes the table and the length figure (slow: subprocess runs)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 import seqlab.cli.resolvers  # noqa: F401 (registers the resolvers the hydra node uses)
 from seqlab.cli.choices import CONFIG_DIR
+from seqlab.cli.components import make_datamodule, make_task
 from seqlab.nn import make_recurrent
 
 DATASETS = {"parity": "seqlab.data.parity.ParityDataModule",
@@ -42,7 +44,21 @@ def test_state_tracking_sweeps_six_cells_on_two_problems():
         assert job.task._target_ == "seqlab.tasks.tag.TagTask"
         assert job.callbacks.length_generalisation.lengths == [40, 64, 128, 256]
         layer = make_recurrent(input_size=3, **OmegaConf.to_container(job.cell, resolve=True))
-        assert layer.hidden_size == 64
+        assert layer.hidden_size == (64 if problem == "parity" else job.equal_param_hidden.lru)
+
+
+@pytest.mark.parametrize("problem", ["selective_copy", "mqar"])
+def test_selective_copy_and_mqar_compare_the_cells_at_equal_parameter_counts(problem):
+    counts = {}
+    for cell in ["rnn", "lstm", "gru", "mingru", "minlstm", "lru"]:
+        cfg = compose_train(["experiment=state_tracking", f"experiment/tracking={problem}", f"cell={cell}",
+                             "hydra.mode=RUN"])
+        HydraConfig.instance().set_config(cfg)
+        task = make_task(cfg, make_datamodule(cfg.dataset))
+        counts[cell] = sum(p.numel() for p in task.parameters())
+    assert cfg.equal_param_hidden.lstm == 64
+    for cell, count in counts.items():
+        assert abs(count / counts["lstm"] - 1) < 0.015, (cell, counts)
 
 
 @pytest.mark.parametrize("cell", ["mingru_stacked", "minlstm_stacked"])

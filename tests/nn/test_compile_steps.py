@@ -1,6 +1,8 @@
-"""`compile_steps`: each cell's step compiled once and reused at every time step gives the eager numbers
-(float64, outputs and every gradient), with no graph break, for custom cells and layer options; layers on a
-fused kernel keep it. `compile=true` in a training run compiles the steps, not the unrolled loop."""
+"""`compile_steps`: each cell's time loop compiled in chunks of K steps (and its single step), each graph
+reused along the sequence, gives the eager numbers (float64, outputs and every gradient), with no graph
+break, for custom cells and layer options, whole chunks and a remainder, both directions and variable
+lengths; layers on a fused kernel keep it. `compile=true` in a training run compiles the steps, not the
+unrolled loop."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from torch._dynamo.utils import counters
 from seqlab.cells import make_cell
 from seqlab.nn import GRU, LSTM, Recurrent
 from seqlab.nn.compile_steps import compile_steps
+from seqlab.nn.time_loop import StepChunks
 
 
 def run(layer, x, lengths=None):
@@ -28,23 +31,31 @@ def run(layer, x, lengths=None):
     lambda: LSTM(3, 5, batch_first=True, peephole=True),
     lambda: GRU(3, 5, batch_first=True, backend="custom"),
 ], ids=["gru", "mgu-2-layers-bidirectional", "peephole-lstm", "gru-custom-backend"])
-def test_compiled_steps_equal_eager_with_no_graph_break(build):
+@pytest.mark.parametrize("chunk", [1, 4])
+def test_compiled_steps_equal_eager_with_no_graph_break(build, chunk):
     torch.manual_seed(0)
     layer = build().double()
-    x = torch.randn(4, 7, 3, dtype=torch.float64)
-    lengths = torch.tensor([7, 3, 5, 1])
+    x = torch.randn(4, 11, 3, dtype=torch.float64)  # T = 11: two chunks of 4 and 3 single steps
+    lengths = torch.tensor([11, 3, 8, 1])
     expected = [run(layer, x), run(layer, x, lengths)]
     torch._dynamo.reset()
     counters.clear()
-    cells = compile_steps(layer, backend="aot_eager", fullgraph=True)
+    cells = compile_steps(layer, chunk=chunk, backend="aot_eager", fullgraph=True)
     assert len(cells) == layer.num_layers * layer.num_directions
+    chunk_calls = []
+    for cell in cells if chunk > 1 else []:
+        def counted(*args, run=cell.step_chunks.run):
+            chunk_calls.append(args[0].shape[0])
+            return run(*args)
+        cell.step_chunks = StepChunks(chunk, counted)
     for (out, grads), got in zip(expected, [run(layer, x), run(layer, x, lengths)], strict=True):
         torch.testing.assert_close(got[0], out, rtol=0, atol=1e-12)
         for g, e in zip(got[1], grads, strict=True):
             torch.testing.assert_close(g, e, rtol=0, atol=1e-12)
     assert dict(counters["graph_break"]) == {}
-    # one trace per kind of step (the first step's fresh state, the following steps'), not one per time step
-    assert counters["stats"]["unique_graphs"] <= 3 * len(cells)
+    assert chunk_calls == ([4] * 2 * len(cells) * 2 if chunk > 1 else [])  # 2 chunks a cell, 2 runs
+    # one trace per kind of chunk and step (masked or not, fresh state or not), not one per time step
+    assert counters["stats"]["unique_graphs"] <= 6 * len(cells)
 
 
 def test_a_layer_on_torchs_kernel_never_calls_the_compiled_step():
@@ -61,5 +72,7 @@ def test_compile_steps_leaves_parameters_and_state_dict_unchanged():
     before = {k: v.clone() for k, v in layer.state_dict().items()}
     compile_steps(layer, backend="aot_eager")
     assert compile_steps(layer, backend="aot_eager") == []  # already compiled: not wrapped twice
+    with pytest.raises(ValueError, match=r"^compile.chunk must be a whole number of steps >= 1, got 0$"):
+        compile_steps(Recurrent(make_cell("gru", 3, 5)), chunk=0)
     assert layer.state_dict().keys() == before.keys()
     assert all(torch.equal(layer.state_dict()[k], v) for k, v in before.items())

@@ -1,18 +1,25 @@
-"""`torch.compile` for recurrent models: compile each cell's `step`, one graph that every time step reuses.
+"""`torch.compile` for recurrent models: compile each cell's time loop in chunks of K steps, one graph that
+every chunk of the sequence reuses.
 
 Compiling a whole model unrolls seqlab's Python time loop into one graph of T steps: compile time grows with
-T (charlm took 478 s for 30 steps) and any data-dependent Python (an id check) breaks the graph. The step is
-the part worth compiling: it is the same computation at every time step, so Dynamo traces it once per input
-shape and the loop calls the compiled graph T times, forward and backward (AOTAutograd compiles both).
+T (charlm took 478 s for 30 steps) and any data-dependent Python (an id check) breaks the graph. Compiling
+one step instead keeps the graph small but pays a compiled call's fixed cost (guards, the autograd node) at
+every step, which at small sizes costs more than the step itself. A chunk of K steps sits between the two:
+Dynamo traces K steps once per input shape (K is fixed, so a new T never recompiles), Inductor fuses each
+step's gate arithmetic across the chunk, and the fixed cost is paid once per K steps, forward and backward
+(AOTAutograd compiles both). The last `T mod K` steps run the cell's compiled single step.
 
-`compile_steps(module)` replaces `cell.step` by its compiled form on every `RecurrentCell` inside `module`
-(in place; the Parameters, state dict and checkpoints are unchanged). Layers that run a fused kernel over
-the whole sequence (torch's LSTM/GRU/RNN kernel, cuDNN, seqlab's C++ LSTM, a parallel scan) keep it: they
-never call `step`. On CUDA, `mode="reduce-overhead"` adds CUDA graphs to each step.
+`compile_steps(module)` sets both on every `RecurrentCell` inside `module` (in place, as instance
+attributes: the Parameters, state dict and checkpoints are unchanged): `cell.step` (used by generation,
+TBPTT's single steps, the diagnostics and the regularised loop) and `cell.step_chunks` (the plain and the
+variable-length time loop of `seqlab.nn.time_loop.run_steps`). Layers that run a fused kernel over the whole
+sequence (torch's LSTM/GRU/RNN kernel, cuDNN, seqlab's C++ LSTM, a parallel scan) keep it: they never call
+either. On CUDA, `mode="reduce-overhead"` adds CUDA graphs.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import torch
@@ -20,6 +27,11 @@ from torch import nn
 
 from seqlab.cells.base import RecurrentCell
 from seqlab.nn.base import RecurrentBase
+from seqlab.nn.time_loop import StepChunks, loop_steps
+
+# Steps per compiled chunk: enough that the per-call cost is small against K steps' work at small sizes,
+# few enough that compile time stays short (scripts/bench.py --compile, docs/benchmarks.md).
+DEFAULT_CHUNK = 8
 
 
 def recurrent_cells(module: nn.Module) -> list[RecurrentCell]:
@@ -32,12 +44,20 @@ def recurrent_cells(module: nn.Module) -> list[RecurrentCell]:
     return list(found.values())
 
 
-def compile_steps(module: nn.Module, **options: Any) -> list[RecurrentCell]:
-    """Compile the `step` of every recurrent cell in `module` with `torch.compile(**options)`; the cells
-    compiled now (a cell compiled before is left as it is)."""
+def compile_steps(module: nn.Module, chunk: int = DEFAULT_CHUNK, **options: Any) -> list[RecurrentCell]:
+    """Compile every recurrent cell in `module` with `torch.compile(**options)`: its time loop in chunks of
+    `chunk` steps (1: the single step only) and its single step; the cells compiled now (a cell compiled
+    before is left as it is)."""
+    if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
+        raise ValueError(f"compile.chunk must be a whole number of steps >= 1, got {chunk!r}")
     compiled = []
     for cell in recurrent_cells(module):
-        if "step" not in vars(cell):
-            cell.step = torch.compile(cell.step, **options)  # an instance attribute: this cell only
-            compiled.append(cell)
+        if "step" in vars(cell):
+            continue
+        eager_step = cell.step
+        if chunk > 1:
+            run = torch.compile(partial(loop_steps, eager_step), **options)
+            cell.step_chunks = StepChunks(chunk, run)
+        cell.step = torch.compile(eager_step, **options)  # instance attributes: this cell only
+        compiled.append(cell)
     return compiled

@@ -13,6 +13,10 @@ and `step_states` collects every step's full state; either one forces the step l
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import NamedTuple
+
 import torch
 from torch import Tensor
 
@@ -20,6 +24,8 @@ from seqlab.cells.base import RecurrentCell, State
 from seqlab.nn.dilation import fold_time, last_step_chain, repeat_for_chains, unfold_time
 from seqlab.nn.export_loop import exporting, scan_steps
 from seqlab.nn.regularisation import StepRegulariser
+
+StepFn = Callable[[Tensor, State], tuple[Tensor, State]]
 
 
 def run_steps(cell: RecurrentCell, x_proj: Tensor, state: State, mask: Tensor | None = None,
@@ -41,13 +47,23 @@ def run_steps(cell: RecurrentCell, x_proj: Tensor, state: State, mask: Tensor | 
         fused = cell.fused_steps(x_proj, state, reverse=reverse, **extra)
         if fused is not None:
             return fused
+    chunks = getattr(cell, "step_chunks", None)  # `seqlab.nn.compile_steps`: K steps per compiled graph
+    if chunks is not None and plain:
+        return run_chunks(cell, chunks, x_proj, state, mask, reverse)
+    return loop_steps(cell.step, x_proj, state, mask, reverse, regulariser, step_states)
+
+
+def loop_steps(step: StepFn, x_proj: Tensor, state: State, mask: Tensor | None = None, reverse: bool = False,
+               regulariser: StepRegulariser | None = None,
+               step_states: list[Tensor] | None = None) -> tuple[Tensor, State]:
+    """The time loop of `run_steps`, one `step` call per time step (the arguments are `run_steps`')."""
     steps = x_proj.unbind(0)
     masks = mask.unbind(0) if mask is not None else (None,) * len(steps)
     order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
     outputs, seen = [], []
     for t in order:
         read = state if regulariser is None else regulariser.before(state)
-        h, new_state = cell.step(steps[t], read)
+        h, new_state = step(steps[t], read)
         if regulariser is not None:
             h, new_state = regulariser.after(state, h, new_state)
         if masks[t] is not None:
@@ -68,6 +84,31 @@ def run_steps(cell: RecurrentCell, x_proj: Tensor, state: State, mask: Tensor | 
             states_k = torch.stack([s[k] for s in seen])  # (T, B, n)
             step_states.append(states_k if mask is None else states_k.masked_fill(~mask, 0.0))
     return output, state
+
+
+class StepChunks(NamedTuple):
+    """`run(x_chunk (K, B, G*H), state, mask (K, B, 1) | None, reverse)`: `loop_steps` over exactly `length`
+    steps as one compiled graph (`seqlab.nn.compile_steps`)."""
+
+    length: int
+    run: Callable[[Tensor, State, Tensor | None, bool], tuple[Tensor, State]]
+
+
+def run_chunks(cell: RecurrentCell, chunks: StepChunks, x_proj: Tensor, state: State, mask: Tensor | None,
+               reverse: bool) -> tuple[Tensor, State]:
+    """`run_steps` in pieces of `chunks.length` steps, each one call of the compiled chunk; the last
+    `T mod length` steps go through `cell.step` one at a time (so a new T never compiles a new graph)."""
+    pieces = x_proj.split(chunks.length)  # ((K, B, G*H), ...)
+    masks = mask.split(chunks.length) if mask is not None else (None,) * len(pieces)
+    order = range(len(pieces) - 1, -1, -1) if reverse else range(len(pieces))
+    outputs = []
+    for i in order:
+        run = chunks.run if pieces[i].shape[0] == chunks.length else partial(loop_steps, cell.step)
+        output, state = run(pieces[i], state, masks[i], reverse)
+        outputs.append(output)
+    if reverse:
+        outputs.reverse()
+    return torch.cat(outputs), state  # (T, B, H_out)
 
 
 def reverse_within_lengths(x: Tensor, lengths: Tensor | None) -> Tensor:
