@@ -1,5 +1,6 @@
 """experiment=state_tracking and experiment=charlm_shakespeare_min compose for every swept value and build
-their models (selective copy and MQAR at equal parameter counts); a two-job sweep writes the table and the length figure (slow: subprocess runs)."""
+their models (selective copy and MQAR at equal parameter counts); a two-job sweep writes the table and the
+length figure (slow: subprocess runs)."""
 
 from __future__ import annotations
 
