@@ -76,3 +76,24 @@ def test_compile_steps_leaves_parameters_and_state_dict_unchanged():
         compile_steps(Recurrent(make_cell("gru", 3, 5)), chunk=0)
     assert layer.state_dict().keys() == before.keys()
     assert all(torch.equal(layer.state_dict()[k], v) for k, v in before.items())
+
+
+def test_every_cell_compiles_on_its_own_past_dynamos_recompile_limit():
+    """Dynamo allows 8 recompilations per code object; each cell's step and chunk have their own code object,
+    so the 12 cells of 12 models (three cell kinds, four sizes) in one process all compile, none eager."""
+    graphs = []
+
+    def counting_backend(graph, example_inputs):
+        graphs.append(graph)
+        return graph.forward
+
+    torch._dynamo.reset()
+    kinds = [lambda n: Recurrent(make_cell("gru", 3, n)), lambda n: Recurrent(make_cell("mgu", 3, n)),
+             lambda n: LSTM(3, n, peephole=True)]
+    layers = [make(n) for make in kinds for n in (2, 3, 4, 5)]
+    for layer in layers:
+        compile_steps(layer, chunk=2, backend=counting_backend)
+        before = len(graphs)
+        layer(torch.randn(5, 2, 3))  # T = 5: two chunks of 2 and one single step
+        # the first chunk (a fresh state), the second (a state that needs grad), the single step
+        assert len(graphs) - before == 3, f"{layer}: {len(graphs) - before} graphs, some of it ran eager"

@@ -30,7 +30,6 @@ import torch
 from torch import Tensor, nn
 
 from seqlab.cells.base import RecurrentCell, State
-from seqlab.cells.indrnn_recurrence import indrnn_recurrence
 
 
 class IndRNNCell(RecurrentCell):
@@ -89,18 +88,6 @@ class IndRNNCell(RecurrentCell):
         (h,) = state  # (B, H)
         h = torch.addcmul(x_proj_t, self.weight_hh, h).relu()  # relu(U x + b + u ⊙ h), (B, H)
         return h, (h,)
-
-    fuses_masked_steps = True
-
-    def fused_steps(self, x_proj: Tensor, state: State, reverse: bool = False,
-                    mask: Tensor | None = None) -> tuple[Tensor, State] | None:
-        """The whole recurrence as one autograd node (`seqlab.cells.indrnn_recurrence`), where the dtypes
-        agree (under autocast the step loop's type promotion runs instead)."""
-        (h,) = state  # (B, H)
-        if not (x_proj.dtype == h.dtype == self.weight_hh.dtype):
-            return None
-        outputs, last = indrnn_recurrence(x_proj, self.weight_hh, h, mask, reverse)  # (T, B, H), (B, H)
-        return outputs, (last,)
 
     @torch.no_grad()
     def clip_recurrent_(self) -> None:

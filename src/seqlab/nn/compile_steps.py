@@ -15,11 +15,17 @@ TBPTT's single steps, the diagnostics and the regularised loop) and `cell.step_c
 variable-length time loop of `seqlab.nn.time_loop.run_steps`). Layers that run a fused kernel over the whole
 sequence (torch's LSTM/GRU/RNN kernel, cuDNN, seqlab's C++ LSTM, a parallel scan) keep it: they never call
 either. On CUDA, `mode="reduce-overhead"` adds CUDA graphs.
+
+Dynamo keeps its compiled graphs, and its limit of 8 recompilations, per code object: compiled as they are,
+every GRU step (one `GRUCell.step`) and every chunk (one `loop_steps`) of every model in the process would
+share one cache, and the ninth cell kind, state shape or model would silently run eager. Each cell gets
+its own copy of both code objects instead (`own_code`), so each cell has its own cache.
 """
 
 from __future__ import annotations
 
-from functools import partial
+import types
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -54,10 +60,19 @@ def compile_steps(module: nn.Module, chunk: int = DEFAULT_CHUNK, **options: Any)
     for cell in recurrent_cells(module):
         if "step" in vars(cell):
             continue
-        eager_step = cell.step
+        eager_step = types.MethodType(own_code(type(cell).step), cell)
         if chunk > 1:
-            run = torch.compile(partial(loop_steps, eager_step), **options)
-            cell.step_chunks = StepChunks(chunk, run)
+            def run_chunk(x_chunk, state, mask, reverse, step=eager_step):
+                return loop_steps(step, x_chunk, state, mask, reverse)
+            cell.step_chunks = StepChunks(chunk, torch.compile(own_code(run_chunk), **options))
         cell.step = torch.compile(eager_step, **options)  # instance attributes: this cell only
         compiled.append(cell)
     return compiled
+
+
+def own_code(function: Callable) -> Callable:
+    """`function` with a copy of its code object (equal, not the same), hence a Dynamo cache of its own."""
+    copy = types.FunctionType(function.__code__.replace(), function.__globals__, function.__name__,
+                              function.__defaults__, function.__closure__)
+    copy.__kwdefaults__ = function.__kwdefaults__
+    return copy

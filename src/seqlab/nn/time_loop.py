@@ -4,7 +4,7 @@ The input is projected once (`cell.project_input` over all steps). A cell with a
 recurrence (`cell.fused_steps`, e.g. the plain LSTM, or the parallel scan of a cell linear in its state,
 which also takes the mask of variable lengths) runs it in one call; otherwise the loop walks
 `x_proj.unbind(0)` (never per-step slicing, which makes backward quadratic in T) and the outputs are joined
-with one `torch.stack`.
+with one `torch.stack`; a cell compiled by `seqlab.nn.compile_steps` walks it K steps per compiled call.
 Variable lengths are handled with a per-step mask that freezes each sequence's state after its last real step
 and zeroes its padded outputs; the reverse direction reverses each sequence within its own length.
 A `StepRegulariser` (`seqlab.nn.regularisation`: variational dropout, zoneout) wraps every step when given,
@@ -36,8 +36,9 @@ def run_steps(cell: RecurrentCell, x_proj: Tensor, state: State, mask: Tensor | 
     `mask (T, B, 1)` (bool) marks real steps: where it is False the state is kept and the output is zero.
     `reverse` walks time backwards (outputs stay aligned with their input steps).
     Unmasked (or masked, where `cell.fuses_masked_steps`), the cell's fused kernel (`cell.fused_steps`) runs
-    all steps at once where it has one. `regulariser` wraps each step; `step_states` (a list) receives one
-    `(T, B, n)` tensor per state tensor (both need the step loop).
+    all steps at once where it has one. Otherwise a cell compiled by `seqlab.nn.compile_steps` runs K steps a
+    call (`cell.step_chunks`), and any other cell one `cell.step` a step. `regulariser` wraps each step;
+    `step_states` (a list) receives one `(T, B, n)` tensor per state tensor (both need the plain step loop).
     """
     plain = regulariser is None and step_states is None
     if mask is None and plain and exporting():
