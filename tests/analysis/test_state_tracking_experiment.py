@@ -43,7 +43,10 @@ def test_state_tracking_sweeps_six_cells_on_two_problems():
         job = compose_train(["experiment=state_tracking", f"experiment/tracking={problem}", "cell=lru"])
         assert job.dataset._target_ == DATASETS[problem]
         assert job.task._target_ == "seqlab.tasks.tag.TagTask"
-        assert job.callbacks.length_generalisation.lengths == [40, 64, 128, 256]
+        lengths = [16, 32, 48, 64] if problem == "mqar" else [40, 64, 128, 256]  # MQAR: pairs, <= 64 keys
+        assert job.callbacks.length_generalisation.lengths == lengths
+        datamodule = instantiate(job.dataset)
+        assert all(len(datamodule.length_examples(n, 1, 0)) == 1 for n in lengths)
         layer = make_recurrent(input_size=3, **OmegaConf.to_container(job.cell, resolve=True))
         assert layer.hidden_size == (64 if problem == "parity" else job.equal_param_hidden.lru)
 

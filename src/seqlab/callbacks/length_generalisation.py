@@ -41,15 +41,25 @@ class LengthGeneralisation(L.Callback):
         self.num_examples, self.batch_size, self.seed = num_examples, batch_size, seed
         self.accuracy: dict[int, float] = {}
 
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Fail before training, not after it: the datamodule must make one example of every length."""
+        datamodule = self.check_pair(trainer.datamodule, pl_module)
+        for n in self.lengths:
+            datamodule.length_examples(n, 1, self.seed + n)  # raises, in one line, on a length it cannot make
+
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        datamodule = trainer.datamodule
+        datamodule = self.check_pair(trainer.datamodule, pl_module)
+        with evaluation(pl_module), torch.no_grad():
+            self.accuracy = {n: self.score(datamodule, pl_module, n) for n in self.lengths}
+        log_scalars(trainer, {f"length_acc/{n}": value for n, value in self.accuracy.items()})
+
+    @staticmethod
+    def check_pair(datamodule, pl_module: L.LightningModule):
         if not hasattr(datamodule, "length_examples") or not hasattr(pl_module, "scores"):
             raise TypeError(f"LengthGeneralisation needs a datamodule with length_examples (parity, "
                             f"selective_copy, mqar) and a tagging task; got {type(datamodule).__name__} and "
                             f"{type(pl_module).__name__}")
-        with evaluation(pl_module), torch.no_grad():
-            self.accuracy = {n: self.score(datamodule, pl_module, n) for n in self.lengths}
-        log_scalars(trainer, {f"length_acc/{n}": value for n, value in self.accuracy.items()})
+        return datamodule
 
     def score(self, datamodule, pl_module: L.LightningModule, length: int) -> float:
         examples = datamodule.length_examples(length, self.num_examples, self.seed + length)
