@@ -40,6 +40,9 @@ def configurations(i: int, h: int) -> dict:
         "peephole LSTM": (("nn.LSTM (torch)", lambda: nn.LSTM(i, h, batch_first=True)),
                           lambda: snn.LSTM(i, h, batch_first=True, peephole=True)),
         "MGU": (None, lambda: snn.Recurrent(make_cell("mgu", i, h), batch_first=True)),
+        # layer options: two bidirectional layers summed (merge_mode) with a residual connection between them
+        "GRU layer options": (None, lambda: snn.GRU(i, h, num_layers=2, bidirectional=True, merge_mode="sum",
+                                                    residual=True, batch_first=True, backend="custom")),
     }
 
 
