@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 
+import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from seqlab.cells.base import RecurrentCell
 
@@ -68,6 +69,15 @@ class ConvFramesCell(RecurrentCell):
 
     def frames(self, flat: Tensor, channels: int) -> Tensor:
         return flat.reshape(-1, channels, *self.frame_size)  # (N, channels, *frame_size)
+
+    def make_conv_parameters(self) -> None:
+        """`weight_ih (G·Hc, C, *kernel)`, `weight_hh (G·Hc, Hc, *kernel)` and the two `(G·Hc,)` biases, for
+        the cell's `num_gates` (G) blocks (from a subclass's __init__)."""
+        gh, kernel = self.num_gates * self.hidden_size, self.kernel_shape
+        self.weight_ih = nn.Parameter(torch.empty(gh, self.in_channels, *kernel))  # (G·Hc, C, *kernel)
+        self.weight_hh = nn.Parameter(torch.empty(gh, self.hidden_size, *kernel))  # (G·Hc, Hc, *kernel)
+        self.register_parameter("bias_ih", nn.Parameter(torch.empty(gh)) if self.bias else None)  # (G·Hc,)
+        self.register_parameter("bias_hh", nn.Parameter(torch.empty(gh)) if self.bias else None)  # (G·Hc,)
 
     def reset_conv_parameters(self) -> None:
         """Weights and biases uniform in (−1/√fan_in, 1/√fan_in), fan_in = Hc·k^d (peepholes excepted)."""

@@ -17,7 +17,7 @@ the frame (no per-pixel parameters); frames travel flattened like ConvLSTM's (se
 from __future__ import annotations
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from seqlab.cells.base import State
 from seqlab.cells.conv_frames import ConvFramesCell
@@ -42,12 +42,7 @@ class ConvGRUCell(ConvFramesCell):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, *, frame_size=None,
                  kernel_size: int = 3) -> None:
         super().__init__(input_size, hidden_size, bias, frame_size, kernel_size)
-        hc = hidden_size
-        kernel = self.kernel_shape  # (k,) or (k, k)
-        self.weight_ih = nn.Parameter(torch.empty(3 * hc, self.in_channels, *kernel))  # (3Hc, C, *kernel)
-        self.weight_hh = nn.Parameter(torch.empty(3 * hc, hc, *kernel))  # (3Hc, Hc, *kernel)
-        self.register_parameter("bias_ih", nn.Parameter(torch.empty(3 * hc)) if bias else None)  # (3Hc,)
-        self.register_parameter("bias_hh", nn.Parameter(torch.empty(3 * hc)) if bias else None)  # (3Hc,)
+        self.make_conv_parameters()
         self.reset_parameters()
 
     @torch.no_grad()

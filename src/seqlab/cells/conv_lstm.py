@@ -47,12 +47,8 @@ class ConvLSTMCell(ConvFramesCell):
         if not isinstance(peephole, bool):
             raise TypeError(f"conv_lstm: peephole must be a bool, got {type(peephole).__name__}")
         self.peephole = peephole
+        self.make_conv_parameters()
         hc = hidden_size
-        kernel = self.kernel_shape  # (k,) or (k, k)
-        self.weight_ih = nn.Parameter(torch.empty(4 * hc, self.in_channels, *kernel))  # (4Hc, C, *kernel)
-        self.weight_hh = nn.Parameter(torch.empty(4 * hc, hc, *kernel))  # (4Hc, Hc, *kernel)
-        self.register_parameter("bias_ih", nn.Parameter(torch.empty(4 * hc)) if bias else None)  # (4Hc,)
-        self.register_parameter("bias_hh", nn.Parameter(torch.empty(4 * hc)) if bias else None)  # (4Hc,)
         if peephole:
             for name in ("weight_ci", "weight_cf", "weight_co"):
                 setattr(self, name, nn.Parameter(torch.empty(hc, *self.frame_size)))  # (Hc, *frame)
